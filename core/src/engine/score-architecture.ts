@@ -1,0 +1,97 @@
+import { applyDasRule, type DasRule } from "../scoring/das-rules.js";
+import { defaultDasRule } from "../scoring/das-defaults.js";
+import { architectureId, getSpace } from "../spaces/registry.js";
+import type { RuntimeConfig } from "./ort.js";
+import { scoreNetwork, type NetworkScore } from "./score-network.js";
+import type { TapStrategy } from "./tap-graph.js";
+
+/** Version of the scoring engine; part of every cache key and provenance. */
+export const ENGINE_VERSION = "0.1.0";
+
+export interface ScoreRequest {
+  readonly space: string;
+  readonly spec: string;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly dataset: string;
+  readonly dasRule?: DasRule;
+  readonly tapStrategy?: TapStrategy;
+  readonly overrides?: Readonly<Record<string, number>>;
+}
+
+export interface DasValue {
+  readonly value: number;
+  readonly rule: DasRule["kind"];
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+/** One scored architecture: what the CLI prints and the store keeps. */
+export interface ArchitectureScore {
+  readonly space: string;
+  readonly arch: string;
+  readonly archId: string;
+  readonly dataset: string;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly activationUnits: number;
+  readonly logActivationUnits: number;
+  readonly distinguishing: number;
+  readonly wot: number;
+  readonly das: DasValue;
+  readonly singular: boolean;
+  readonly params: number;
+  readonly flops: number;
+  readonly reluCount: number;
+  readonly durationMs: number;
+  readonly provider: string;
+  readonly runtime: string;
+  readonly engineVersion: string;
+  readonly tapStrategy: TapStrategy;
+  readonly logDetMethod: NetworkScore["logDetMethod"];
+  readonly timings: NetworkScore["timings"];
+}
+
+export function dasValue(rule: DasRule, m: Pick<NetworkScore, "batchSize" | "distinguishing" | "logActivationUnits">): DasValue {
+  const { kind, ...parameters } = rule;
+  return { value: applyDasRule(rule, m), rule: kind, parameters };
+}
+
+/**
+ * Parses, builds and scores one architecture on a prepared batch.
+ * `images` must be the normalised scoring batch for (dataset, batchSize, seed).
+ */
+export async function scoreArchitecture(req: ScoreRequest, images: Float32Array, runtime: RuntimeConfig): Promise<ArchitectureScore> {
+  const started = performance.now();
+  const space = getSpace(req.space);
+  const spec = space.parse(req.spec);
+  const arch = space.canonical(spec);
+  const archId = await architectureId(space.name, arch);
+  const built = space.build(spec, { batchSize: req.batchSize, seed: req.seed, overrides: req.overrides });
+  const tapStrategy = req.tapStrategy ?? "gram-int8";
+  const s = await scoreNetwork(built, images, runtime, tapStrategy);
+  const rule = req.dasRule ?? defaultDasRule(space.name);
+  return {
+    space: space.name,
+    arch,
+    archId,
+    dataset: req.dataset,
+    batchSize: req.batchSize,
+    seed: req.seed,
+    activationUnits: s.activationUnits,
+    logActivationUnits: s.logActivationUnits,
+    distinguishing: s.distinguishing,
+    wot: s.wot,
+    das: dasValue(rule, s),
+    singular: s.singular,
+    params: built.builder.params,
+    flops: built.builder.macs,
+    reluCount: s.reluCount,
+    durationMs: performance.now() - started,
+    provider: runtime.provider,
+    runtime: runtime.runtime,
+    engineVersion: ENGINE_VERSION,
+    tapStrategy,
+    logDetMethod: s.logDetMethod,
+    timings: s.timings,
+  };
+}

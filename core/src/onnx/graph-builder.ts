@@ -1,0 +1,123 @@
+import { DasError } from "../errors.js";
+import { DEFAULT_OPSET, type Attribute, type DataType, type ModelSpec, type NodeSpec, type TensorData, type TensorValues } from "./model.js";
+
+/**
+ * A tensor in a graph under construction. Shapes are static: every graph we
+ * build has a fixed batch size, which keeps shape bookkeeping (and FLOP
+ * counts) exact. `zero` marks a tensor known to be all zeros at build time
+ * (an NB201 node fed only by `none` edges): it is folded, never computed.
+ */
+export interface Value {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: DataType;
+  readonly zero?: boolean;
+}
+
+/**
+ * Builds one ONNX graph: unique names, initializers, nodes, outputs.
+ * Initializers that no node reads are dropped at `build()`, so folded
+ * branches leave nothing behind.
+ */
+export class GraphBuilder {
+  readonly nodes: NodeSpec[] = [];
+  private readonly initializers = new Map<string, TensorData>();
+  private readonly inputs: Value[] = [];
+  private readonly outputs: Value[] = [];
+  private readonly counters = new Map<string, number>();
+
+  constructor(readonly name = "graph") {}
+
+  /** A name not used before in this graph, e.g. `conv_3`. */
+  fresh(prefix: string): string {
+    const n = this.counters.get(prefix) ?? 0;
+    this.counters.set(prefix, n + 1);
+    return `${prefix}_${n}`;
+  }
+
+  input(name: string, shape: readonly number[], dtype: DataType = "float32"): Value {
+    const v = { name, shape: [...shape], dtype };
+    this.inputs.push(v);
+    return v;
+  }
+
+  initializer(prefix: string, dims: readonly number[], values: TensorValues, dtype: DataType = "float32"): Value {
+    const expected = dims.reduce((a, b) => a * b, 1);
+    if (values.length !== expected) {
+      throw new DasError("INTERNAL", `initializer ${prefix}: ${values.length} values for dims [${dims.join(", ")}]`);
+    }
+    const name = this.fresh(prefix);
+    this.initializers.set(name, { name, dtype, dims: [...dims], values });
+    return { name, shape: [...dims], dtype };
+  }
+
+  /** Scalar or 1-D int64 constant (shapes, axes). */
+  int64s(prefix: string, values: readonly number[]): Value {
+    return this.initializer(prefix, [values.length], BigInt64Array.from(values.map(BigInt)), "int64");
+  }
+
+  scalar(prefix: string, value: number, dtype: "float32" | "int32" = "float32"): Value {
+    const values = dtype === "float32" ? Float32Array.of(value) : Int32Array.of(value);
+    return this.initializer(prefix, [], values, dtype);
+  }
+
+  /** Adds one node with a single output of the given shape and type. */
+  op(
+    op: string,
+    inputs: readonly (Value | string)[],
+    shape: readonly number[],
+    attrs?: Record<string, Attribute>,
+    dtype: DataType = "float32",
+  ): Value {
+    return this.opMulti(op, inputs, [{ shape, dtype }], attrs)[0];
+  }
+
+  /** Adds one node with several outputs (e.g. BatchNormalization in training mode). */
+  opMulti(
+    op: string,
+    inputs: readonly (Value | string)[],
+    outputs: readonly { shape: readonly number[]; dtype?: DataType }[],
+    attrs?: Record<string, Attribute>,
+  ): Value[] {
+    for (const i of inputs) {
+      if (typeof i !== "string" && i.zero) {
+        throw new DasError("INTERNAL", `${op}: folded zero tensor ${i.name} reached a graph node`);
+      }
+    }
+    const name = this.fresh(op.toLowerCase());
+    const outs = outputs.map((o, k) => ({ name: k === 0 ? name : `${name}_out${k}`, shape: [...o.shape], dtype: o.dtype ?? "float32" }));
+    this.nodes.push({
+      op,
+      name,
+      inputs: inputs.map((i) => (typeof i === "string" ? i : i.name)),
+      outputs: outs.map((o) => o.name),
+      attrs,
+    });
+    return outs;
+  }
+
+  output(v: Value): void {
+    this.outputs.push(v);
+  }
+
+  build(opset = DEFAULT_OPSET): ModelSpec {
+    if (this.outputs.length === 0) throw new DasError("INTERNAL", `graph ${this.name} has no outputs`);
+    const used = new Set<string>();
+    for (const n of this.nodes) for (const i of n.inputs) used.add(i);
+    for (const o of this.outputs) used.add(o.name);
+    return {
+      opset,
+      graph: {
+        name: this.name,
+        nodes: [...this.nodes],
+        inputs: this.inputs,
+        outputs: this.outputs,
+        initializers: [...this.initializers.values()].filter((t) => used.has(t.name)),
+      },
+    };
+  }
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,24 @@
+import { DasError } from "../errors.js";
+import { sha256Hex } from "../util/hash.js";
+import { nb201Space } from "./nb201.js";
+import type { SearchSpace } from "./search-space.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const SPACES: Record<string, SearchSpace<any>> = { nb201: nb201Space };
+
+export function spaceNames(): string[] {
+  return Object.keys(SPACES);
+}
+
+export function getSpace(name: string): SearchSpace<unknown> {
+  const space = SPACES[name];
+  if (!space) {
+    throw new DasError("UNKNOWN_SEARCH_SPACE", `unknown search space '${name}'; available: ${spaceNames().join(", ")}`, { space: name });
+  }
+  return space;
+}
+
+/** Architecture id: sha256 of the canonical JSON {"space","spec"}. */
+export function architectureId(space: string, canonicalSpec: string): Promise<string> {
+  return sha256Hex(JSON.stringify({ space, spec: canonicalSpec }));
+}

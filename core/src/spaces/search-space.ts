@@ -1,0 +1,33 @@
+import type { Value } from "../onnx/graph-builder.js";
+import type { NetworkBuilder } from "../nn/network-builder.js";
+
+export interface NetworkOptions {
+  readonly batchSize: number;
+  /** Seeds the weight initialisation. */
+  readonly seed: number;
+  /** Space-specific macro parameters (widths, depths, classes). */
+  readonly overrides?: Readonly<Record<string, number>>;
+  /** Fold tensors known to be zero at initialisation (default true). */
+  readonly foldZeros?: boolean;
+}
+
+export interface BuiltNetwork {
+  /** Holds the graph, the ReLU taps and the params / MACs counts. */
+  readonly builder: NetworkBuilder;
+  readonly input: Value;
+  readonly logits: Value;
+}
+
+/** What every search space provides; the engine and CLI are generic over it. */
+export interface SearchSpace<Spec> {
+  readonly name: string;
+  /** The column holding specs in ground-truth CSVs. */
+  readonly specColumn: string;
+  /** Validates a textual spec; throws DasError INVALID_ARCH_SPEC naming the offending part. */
+  parse(spec: string): Spec;
+  /** Normal form, equal for equal architectures; hashed into the architecture id. */
+  canonical(spec: Spec): string;
+  build(spec: Spec, options: NetworkOptions): BuiltNetwork;
+  /** Per-sample input shape [C, H, W]. */
+  readonly inputShape: readonly number[];
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { DasError, getSpace, isDasError, parseCsv, type ArchitectureScore } from "@das/core";
+import { requireFlag, SCORING_FLAGS } from "../options.js";
+import { Progress } from "../progress.js";
+import { ScoringSession } from "../scoring-session.js";
+
+export const SCORE_USAGE = `das score --space nb201 (--arch SPEC ... | --archs FILE) [--dataset cifar10]
+          [--batch-size 128] [--seed 1] [--tap gram-int8|gram-f32] [--data-dir DIR] [--json]
+  FILE: one spec per line, or a CSV with the space's spec column (nb201: arch).
+  --json prints one object per architecture; inputs that fail print {"arch", "error"} and the exit status is 2.`;
+
+/** Specs from a file: a CSV with the space's spec column, else one spec per line ('#' starts a comment). */
+export function readSpecs(file: string, specColumn: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new DasError("INVALID_ARGUMENT", `cannot read --archs file ${file}: ${(e as Error).message}`);
+  }
+  const firstLine = text.split(/\r?\n/, 1)[0];
+  if (firstLine.split(",").map((h) => h.trim()).includes(specColumn)) {
+    return parseCsv(text, file).rows.map((r) => r[specColumn]);
+  }
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+}
+
+export function scoreLine(s: ArchitectureScore): string {
+  const f = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+  return [
+    s.archId.slice(0, 12),
+    `wot=${f(s.wot)}`,
+    `das=${f(s.das.value)}`,
+    `N_A=${s.activationUnits}`,
+    `D=${f(s.distinguishing)}`,
+    s.singular ? "SINGULAR" : "",
+    `params=${s.params}`,
+    `flops=${s.flops}`,
+    `${s.durationMs.toFixed(0)}ms`,
+    s.arch,
+  ]
+    .filter(Boolean)
+    .join("  ");
+}
+
+export async function scoreCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...SCORING_FLAGS, arch: { type: "string", multiple: true }, archs: { type: "string" } },
+    strict: true,
+  });
+  const space = getSpace(requireFlag("space", values.space));
+  const specs = [...(values.arch ?? []), ...(values.archs ? readSpecs(values.archs, space.specColumn) : [])];
+  if (specs.length === 0) throw new DasError("INVALID_ARGUMENT", "give --arch SPEC or --archs FILE");
+  const session = new ScoringSession(values);
+  const progress = new Progress(specs.length, "score", specs.length > 1 && !values.quiet);
+  let failures = 0;
+  for (const [i, spec] of specs.entries()) {
+    try {
+      const s = await session.score(spec);
+      process.stdout.write((values.json ? JSON.stringify(s) : scoreLine(s)) + "\n");
+    } catch (e) {
+      if (!isDasError(e)) throw e;
+      failures++;
+      const error = { code: e.code, message: e.message };
+      process.stdout.write((values.json ? JSON.stringify({ arch: spec, error }) : `ERROR ${e.code}: ${e.message}`) + "\n");
+    }
+    progress.tick(i + 1);
+  }
+  return failures > 0 ? 2 : 0;
+}

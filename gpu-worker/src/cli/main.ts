@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { isDasError } from "@das/core";
+import { evalCommand, EVAL_USAGE } from "./commands/eval.js";
+import { scoreCommand, SCORE_USAGE } from "./commands/score.js";
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
+  score: { run: scoreCommand, usage: SCORE_USAGE },
+  eval: { run: evalCommand, usage: EVAL_USAGE },
+};
+
+const USAGE = `das: training-free architecture scores (WOT, DAS) on NAS search spaces
+
+${Object.values(COMMANDS)
+  .map((c) => c.usage)
+  .join("\n\n")}
+
+Exit status: 0 ok, 2 bad input (a coded error), 1 internal failure.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(USAGE + "\n");
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`das: unknown command '${name}'\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(command.usage + "\n");
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (isDasError(e)) {
+      process.stderr.write(`das ${name}: ${e.code}: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`das ${name}: INVALID_ARGUMENT: ${e.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    process.stderr.write(`das ${name}: internal error: ${(e as Error).stack ?? e}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,76 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { dataFile, hasSharedData, SKIP_NO_DATA } from "./shared-data.js";
+
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "../gpu-worker/dist/cli/main.js");
+const SPEC = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+
+function das(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 300_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.trim().split("\n").filter(Boolean) };
+}
+
+describe("das CLI", () => {
+  beforeAll(() => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does)`);
+  });
+
+  it("scores one architecture as JSON with the contract's fields, on the bundled data", () => {
+    const r = das(["score", "--space", "nb201", "--arch", SPEC, "--batch-size", "32", "--json"], { DAS_DATA_DIR: "" });
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.lines[0]);
+    for (const k of ["arch", "archId", "activationUnits", "distinguishing", "wot", "das", "singular", "params", "flops", "durationMs", "provider"]) {
+      expect(s).toHaveProperty(k);
+    }
+    expect(s.arch).toBe(SPEC);
+    expect(s.params).toBe(802426);
+    expect(s.das).toEqual({ value: expect.any(Number), rule: expect.any(String), parameters: expect.any(Object) });
+    expect(s.wot).toBeCloseTo(32 * Math.log(s.activationUnits) + s.distinguishing, 9);
+    expect(s.provider).toBe("cpu");
+  });
+
+  it("gives the same scores from the bundled 512 images as from the full train-4000.bin", () => {
+    const bundled = JSON.parse(das(["score", "--space", "nb201", "--arch", SPEC, "--batch-size", "16", "--json"]).lines[0]);
+    if (!hasSharedData) return console.warn(SKIP_NO_DATA);
+    const full = JSON.parse(das(["score", "--space", "nb201", "--arch", SPEC, "--batch-size", "16", "--json", "--data-dir", dataFile("")]).lines[0]);
+    expect(full.wot).toBe(bundled.wot);
+  });
+
+  it("reports a bad spec as a coded JSON error, goes on with the next input and exits 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "das-cli-"));
+    const file = join(dir, "archs.txt");
+    writeFileSync(file, `# two specs\n|nor_conv_3x3~0|+|bogus~0|none~1|+|none~0|none~1|none~2|\n${SPEC}\n`);
+    const r = das(["score", "--space", "nb201", "--archs", file, "--batch-size", "8", "--json", "--quiet"]);
+    expect(r.status).toBe(2);
+    expect(r.lines).toHaveLength(2);
+    const bad = JSON.parse(r.lines[0]);
+    expect(bad.error.code).toBe("INVALID_ARCH_SPEC");
+    expect(bad.error.message).toContain("bogus");
+    expect(JSON.parse(r.lines[1]).arch).toBe(SPEC);
+  });
+
+  it("rejects bad flags with INVALID_ARGUMENT and exit 2", () => {
+    const r = das(["score", "--space", "nb201", "--arch", SPEC, "--batch-size", "1"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/INVALID_ARGUMENT: --batch-size/);
+    expect(das(["score", "--space", "nb999", "--arch", SPEC]).stderr).toMatch(/UNKNOWN_SEARCH_SPACE/);
+    expect(das(["score", "--space", "nb201", "--arch", SPEC, "--frobnicate"]).status).toBe(2);
+  });
+
+  it.skipIf(!hasSharedData)(`evaluates proxies against ground truth (${hasSharedData ? "first 40 dev architectures" : SKIP_NO_DATA})`, () => {
+    const r = das(["eval", "--space", "nb201", "--truth", dataFile("nb201/accuracy-dev.csv"), "--target", "cifar10_test_acc", "--limit", "40", "--batch-size", "32", "--json", "--quiet"]);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.lines[0]);
+    expect(report).toMatchObject({ space: "nb201", n: 40, target: "cifar10_test_acc" });
+    for (const p of ["wot", "das", "activation_units", "distinguishing", "params", "flops"]) {
+      expect(report.proxies[p].kendall).toBeGreaterThanOrEqual(-1);
+      expect(report.proxies[p].kendall).toBeLessThanOrEqual(1);
+    }
+    // WOT ranks NB201 well even on 40 architectures (0.574 published on the whole space).
+    expect(report.proxies.wot.kendall).toBeGreaterThan(0.35);
+  });
+});

@@ -1,0 +1,85 @@
+import { readFileSync } from "node:fs";
+import * as ort from "onnxruntime-node";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  atomicMetrics,
+  buildNb201,
+  encodeModel,
+  hammingKernelFromCodes,
+  parseCifar10,
+  parseNb201,
+  scoreNetwork,
+  scoringBatch,
+  TAP_STRATEGIES,
+  type RuntimeConfig,
+} from "../core/src/index.js";
+import { BUNDLED_DATA_DIR } from "../gpu-worker/src/data/data-dir.js";
+
+const runtime: RuntimeConfig = {
+  ort,
+  provider: "cpu",
+  runtime: "onnxruntime-node",
+  sessionOptions: { intraOpNumThreads: 2, graphOptimizationLevel: "all" },
+};
+const SMALL = { stemChannels: 4, cellsPerStage: 1, numClasses: 10 };
+const N = 16;
+
+/**
+ * The reference path, as NASWOT's hooks do it: no folding, every ReLU input
+ * fetched from the runtime, codes binarised on the host, one kernel per
+ * ReLU module (multiplicity expanded), summed.
+ */
+async function referenceKernel(spec: string, images: Float32Array): Promise<{ kernel: Float64Array; units: number }> {
+  const built = buildNb201(parseNb201(spec), { batchSize: N, seed: 3, overrides: SMALL, foldZeros: false });
+  const net = built.builder;
+  for (const t of net.taps) net.graph.output(t.tensor);
+  const session = await ort.InferenceSession.create(encodeModel(net.graph.build()), runtime.sessionOptions);
+  const out = await session.run({ [built.input.name]: new ort.Tensor("float32", images, [...built.input.shape]) });
+  const kernel = new Float64Array(N * N);
+  let units = 0;
+  for (const t of net.taps) {
+    const x = out[t.tensor.name].data as Float32Array;
+    const codes = Array.from({ length: N }, (_, i) => Array.from(x.subarray(i * t.units, (i + 1) * t.units), (v) => (v > 0 ? 1 : 0)));
+    const k = hammingKernelFromCodes(codes);
+    for (let m = 0; m < t.multiplicity; m++) for (let i = 0; i < k.length; i++) kernel[i] += k[i];
+    units += t.units * t.multiplicity;
+  }
+  await session.release();
+  return { kernel, units };
+}
+
+describe("activation taps against the NASWOT reference path", () => {
+  let images: Float32Array;
+  beforeAll(() => {
+    images = scoringBatch(parseCifar10(readFileSync(`${BUNDLED_DATA_DIR}/cifar10/train-512.bin`)), N, 1);
+  });
+
+  it.each([
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+    "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_1x1~2|",
+    "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",
+  ])("every tap strategy gives the reference kernel exactly: %s", async (spec) => {
+    const ref = await referenceKernel(spec, images);
+    const expected = atomicMetrics(ref.kernel, N, ref.units);
+    for (const strategy of TAP_STRATEGIES) {
+      const built = buildNb201(parseNb201(spec), { batchSize: N, seed: 3, overrides: SMALL });
+      const s = await scoreNetwork(built, images, runtime, strategy);
+      expect(s.activationUnits).toBe(ref.units);
+      expect(s.wot).toBe(expected.wot);
+      expect(s.distinguishing).toBe(expected.distinguishing);
+      expect(Math.abs(s.wot - (N * Math.log(s.activationUnits) + s.distinguishing))).toBeLessThan(1e-9);
+    }
+  });
+
+  it("scores a cell disconnected from its input as singular: -Infinity, flagged, no NaN", async () => {
+    const built = buildNb201(parseNb201("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"), { batchSize: N, seed: 3 });
+    const s = await scoreNetwork(built, images, runtime);
+    expect(s.singular).toBe(true);
+    expect(s.wot).toBe(-Infinity);
+    expect(s.distinguishing).toBe(-Infinity);
+    expect(s.liveTaps).toBe(0);
+    // The same network computed without folding reaches the same verdict through the runtime.
+    const ref = await referenceKernel("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", images);
+    expect(atomicMetrics(ref.kernel, N, ref.units).singular).toBe(true);
+  });
+});
