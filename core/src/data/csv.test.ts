@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCsv } from "./csv.js";
+import { parseCsv, parseNumericField } from "./csv.js";
 
 describe("parseCsv", () => {
   it("reads quoted fields with commas, doubled quotes and CRLF", () => {
@@ -14,5 +14,15 @@ describe("parseCsv", () => {
 
   it("rejects an unterminated quote", () => {
     expect(() => parseCsv('a\n"oops\n')).toThrow(expect.objectContaining({ code: "INVALID_CSV" }));
+  });
+});
+
+describe("parseNumericField", () => {
+  it("reads numbers and Python's inf spellings, NaN otherwise", () => {
+    expect(parseNumericField(" 91.5 ")).toBe(91.5);
+    expect(parseNumericField("-inf")).toBe(-Infinity);
+    expect(parseNumericField("inf")).toBe(Infinity);
+    expect(parseNumericField("")).toBeNaN();
+    expect(parseNumericField("abc")).toBeNaN();
   });
 });

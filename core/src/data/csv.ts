@@ -57,3 +57,11 @@ export function requireColumn(table: CsvTable, column: string, name = "csv"): vo
     throw new DasError("INVALID_CSV", `${name}: no column '${column}' (columns: ${table.header.join(", ")})`, { column });
   }
 }
+
+/** A numeric CSV field; accepts inf / -inf (as Python writes them, e.g. singular NASWOT scores). NaN when not a number. */
+export function parseNumericField(text: string): number {
+  const t = text.trim().toLowerCase();
+  if (t === "inf" || t === "+inf" || t === "infinity") return Infinity;
+  if (t === "-inf" || t === "-infinity") return -Infinity;
+  return t === "" ? NaN : Number(t);
+}

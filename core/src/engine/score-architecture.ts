@@ -95,3 +95,12 @@ export async function scoreArchitecture(req: ScoreRequest, images: Float32Array,
     timings: s.timings,
   };
 }
+
+/**
+ * JSON has no -Infinity: JSON.stringify writes singular scores' wot, D and a
+ * linear DAS as null. This restores them from a parsed score record.
+ */
+export function reviveScore(o: ArchitectureScore): ArchitectureScore {
+  const inf = (v: number | null) => (v === null ? -Infinity : v);
+  return { ...o, wot: inf(o.wot), distinguishing: inf(o.distinguishing), das: { ...o.das, value: inf(o.das.value) } };
+}

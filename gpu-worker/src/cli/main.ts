@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { isDasError } from "@das/core";
+import { calibrateCommand, CALIBRATE_USAGE } from "./commands/calibrate.js";
 import { evalCommand, EVAL_USAGE } from "./commands/eval.js";
 import { scoreCommand, SCORE_USAGE } from "./commands/score.js";
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   score: { run: scoreCommand, usage: SCORE_USAGE },
   eval: { run: evalCommand, usage: EVAL_USAGE },
+  calibrate: { run: calibrateCommand, usage: CALIBRATE_USAGE },
 };
 
 const USAGE = `das: training-free architecture scores (WOT, DAS) on NAS search spaces

@@ -1,0 +1,98 @@
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
+import { DasError, dasValue, reviveScore, defaultDasRule, parseCsv, parseNumericField, requireColumn, type ArchitectureScore, type SearchSpace } from "@das/core";
+import { intFlag, requireFlag, SCORING_FLAGS, type ScoringFlags } from "./options.js";
+import { Progress } from "./progress.js";
+import { ScoringSession } from "./scoring-session.js";
+
+/** Flags of the commands that score the rows of a ground-truth CSV (eval, calibrate). */
+export const TRUTH_FLAGS = {
+  ...SCORING_FLAGS,
+  truth: { type: "string" },
+  target: { type: "string" },
+  limit: { type: "string" },
+  "scores-in": { type: "string" },
+  "scores-out": { type: "string" },
+} as const;
+
+export interface TruthFlags extends ScoringFlags {
+  truth?: string;
+  target?: string;
+  limit?: string;
+  "scores-in"?: string;
+  "scores-out"?: string;
+}
+
+export interface ScoredTruth {
+  readonly session: ScoringSession;
+  readonly target: string;
+  readonly scores: ArchitectureScore[];
+  readonly truth: number[];
+}
+
+const cacheKey = (s: Pick<ArchitectureScore, "space" | "arch" | "batchSize" | "seed" | "dataset">) =>
+  `${s.space}|${s.arch}|${s.batchSize}|${s.seed}|${s.dataset}`;
+
+/** Scores saved by an earlier `--scores-out`, keyed by architecture and protocol. */
+function loadScores(file: string): Map<string, ArchitectureScore> {
+  if (!existsSync(file)) throw new DasError("INVALID_ARGUMENT", `--scores-in file ${file} does not exist`);
+  const map = new Map<string, ArchitectureScore>();
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .forEach((line, i) => {
+      let s: ArchitectureScore;
+      try {
+        s = reviveScore(JSON.parse(line));
+      } catch {
+        throw new DasError("INVALID_ARGUMENT", `${file}:${i + 1} is not JSON`);
+      }
+      map.set(cacheKey(s), s);
+    });
+  return map;
+}
+
+/**
+ * Reads the truth CSV, then scores its first `--limit` rows (reusing
+ * `--scores-in` where the protocol matches) and saves them to `--scores-out`.
+ */
+export async function scoreTruth(space: SearchSpace<unknown>, values: TruthFlags, label: string): Promise<ScoredTruth> {
+  const truthFile = requireFlag("truth", values.truth);
+  const target = requireFlag("target", values.target);
+  let text: string;
+  try {
+    text = readFileSync(truthFile, "utf8");
+  } catch (e) {
+    throw new DasError("INVALID_ARGUMENT", `cannot read --truth file ${truthFile}: ${(e as Error).message}`);
+  }
+  const table = parseCsv(text, truthFile);
+  requireColumn(table, space.specColumn, truthFile);
+  requireColumn(table, target, truthFile);
+  const limit = values.limit === undefined ? table.rows.length : intFlag("limit", values.limit, 2);
+  const rows = table.rows.slice(0, limit);
+  const truth = rows.map((r, i) => {
+    const v = parseNumericField(r[target]);
+    if (Number.isNaN(v)) {
+      throw new DasError("INVALID_CSV", `${truthFile}: row ${i + 2} has a non-numeric ${target} '${r[target]}'`);
+    }
+    return v;
+  });
+  const session = new ScoringSession(values);
+  const cached = values["scores-in"] ? loadScores(values["scores-in"]) : new Map<string, ArchitectureScore>();
+  const rule = defaultDasRule(space.name);
+  const progress = new Progress(rows.length, label, !values.quiet);
+  const out = values["scores-out"] ? createWriteStream(values["scores-out"]) : undefined;
+  const scores: ArchitectureScore[] = [];
+  let reused = 0;
+  for (const [i, row] of rows.entries()) {
+    const arch = space.canonical(space.parse(row[space.specColumn]));
+    const hit = cached.get(cacheKey({ space: space.name, arch, batchSize: session.batchSize, seed: session.seed, dataset: session.dataset }));
+    // A cached score keeps its atomic metrics; DAS is recomputed with today's default rule.
+    const s = hit ? { ...hit, das: dasValue(rule, hit) } : await session.score(row[space.specColumn]);
+    if (hit) reused++;
+    scores.push(s);
+    out?.write(JSON.stringify({ ...s, target: { [target]: truth[i] } }) + "\n");
+    progress.tick(i + 1, hit ? `reused ${reused}` : `wot=${s.wot.toFixed(1)}`);
+  }
+  if (out) await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
+  return { session, target, scores, truth };
+}
