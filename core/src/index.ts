@@ -21,3 +21,4 @@ export * from "./engine/score-architecture.js";
 export { Rng } from "./util/rng.js";
 export { sha256Hex } from "./util/hash.js";
 export * from "./data/csv.js";
+export * from "./engine/forward-graph.js";

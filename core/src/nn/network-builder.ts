@@ -48,7 +48,11 @@ export class NetworkBuilder {
   private readonly tapByTensor = new Map<string, ActivationTap>();
   private readonly reluByTensor = new Map<string, Value>();
   params = 0;
-  /** Multiply-accumulates per sample. */
+  /**
+   * FLOPs per sample as NAS-Bench-201's counter (AutoDL get_model_infos)
+   * defines them: conv and linear multiply-accumulates plus one per bias
+   * output; BN, ReLU, pooling and additions are not counted.
+   */
   macs = 0;
 
   /**
@@ -88,7 +92,7 @@ export class NetworkBuilder {
     const outW = Math.floor((w + 2 * padding - dilation * (k - 1) - 1) / stride) + 1;
     const shape = [n, outChannels, outH, outW];
     this.params += weight.length + (b?.length ?? 0);
-    this.macs += outH * outW * outChannels * fanIn;
+    this.macs += outH * outW * outChannels * (fanIn + (bias ? 1 : 0));
     if (x.zero && !b) return this.zeros(shape);
     const wv = this.graph.initializer("conv_w", [outChannels, cIn / groups, k, k], weight);
     const inputs: Value[] = [x.zero ? this.materialize(x) : x, wv];
@@ -186,7 +190,7 @@ export class NetworkBuilder {
     const weight = this.rng.fillUniform(new Float32Array(outFeatures * inFeatures), bound);
     const bias = this.rng.fillUniform(new Float32Array(outFeatures), bound);
     this.params += weight.length + bias.length;
-    this.macs += outFeatures * inFeatures;
+    this.macs += outFeatures * (inFeatures + 1);
     const g = this.graph;
     return g.op(
       "Gemm",

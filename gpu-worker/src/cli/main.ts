@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { isDasError } from "@das/core";
+import { benchCommand, BENCH_USAGE } from "./commands/bench.js";
 import { calibrateCommand, CALIBRATE_USAGE } from "./commands/calibrate.js";
 import { evalCommand, EVAL_USAGE } from "./commands/eval.js";
 import { scoreCommand, SCORE_USAGE } from "./commands/score.js";
@@ -8,6 +9,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   score: { run: scoreCommand, usage: SCORE_USAGE },
   eval: { run: evalCommand, usage: EVAL_USAGE },
   calibrate: { run: calibrateCommand, usage: CALIBRATE_USAGE },
+  bench: { run: benchCommand, usage: BENCH_USAGE },
 };
 
 const USAGE = `das: training-free architecture scores (WOT, DAS) on NAS search spaces

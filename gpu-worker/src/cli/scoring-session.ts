@@ -14,7 +14,8 @@ export class ScoringSession {
   readonly dataset: string;
   readonly tap: TapStrategy;
   readonly runtime: RuntimeConfig;
-  private readonly images: Float32Array;
+  /** The normalised scoring batch, shared by every architecture. */
+  readonly batch: Float32Array;
 
   constructor(flags: ScoringFlags) {
     this.space = getSpace(requireFlag("space", flags.space)).name;
@@ -27,13 +28,13 @@ export class ScoringSession {
       threads: flags.threads === undefined ? undefined : intFlag("threads", flags.threads, 1, 256),
     });
     const set = loadScoringImages(this.dataset, resolveDataDir(flags["data-dir"]));
-    this.images = scoringBatch(set, this.batchSize, this.seed);
+    this.batch = scoringBatch(set, this.batchSize, this.seed);
   }
 
   score(spec: string): Promise<ArchitectureScore> {
     return scoreArchitecture(
       { space: this.space, spec, batchSize: this.batchSize, seed: this.seed, dataset: this.dataset, tapStrategy: this.tap },
-      this.images,
+      this.batch,
       this.runtime,
     );
   }

@@ -1,0 +1,163 @@
+import { cpus } from "node:os";
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import {
+  attachGramOutput,
+  encodeModel,
+  forwardModel,
+  getSpace,
+  GraphBuilder,
+  hammingKernelFromGram,
+  atomicMetrics,
+  summariseTaps,
+  type RuntimeConfig,
+  type TapStrategy,
+} from "@das/core";
+import { readSpecs } from "./score.js";
+import { intFlag, SCORING_FLAGS } from "../options.js";
+import { ScoringSession } from "../scoring-session.js";
+import { BUNDLED_DATA_DIR } from "../../data/data-dir.js";
+
+export const BENCH_USAGE = `das bench [--space nb201] [--archs FILE] [--batch-size 128] [--repeats 5] [--tap gram-int8|gram-f32] [--json]
+  Side by side on the same networks, batch and provider: plain forward time, full scoring time
+  (taps, kernel, log-determinant), graph build and session creation, end to end per architecture,
+  and the machine's float32 GEMM rate.`;
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+type Feeds = Record<string, unknown>;
+type Outputs = Record<string, { data: ArrayLike<number> }>;
+
+/**
+ * Times several sessions side by side: one warm-up run each, then `repeats`
+ * rounds that run every session once in turn, so drift and noise on a shared
+ * machine hit all of them alike. Returns the median run time of each.
+ */
+async function timeSideBySide(runtime: RuntimeConfig, models: readonly Uint8Array[], feeds: Feeds, repeats: number) {
+  const sessionMs: number[] = [];
+  const sessions = [];
+  for (const m of models) {
+    const t0 = performance.now();
+    sessions.push(await runtime.ort.InferenceSession.create(m, runtime.sessionOptions));
+    sessionMs.push(performance.now() - t0);
+  }
+  const last: Outputs[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  for (const s of sessions) last.push((await s.run(feeds as any)) as unknown as Outputs);
+  const runs: number[][] = sessions.map(() => []);
+  for (let r = 0; r < repeats; r++) {
+    for (const [i, s] of sessions.entries()) {
+      const t = performance.now();
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      await s.run(feeds as any);
+      runs[i].push(performance.now() - t);
+    }
+  }
+  for (const s of sessions) await s.release();
+  return { sessionMs, runMs: runs.map(median), last };
+}
+
+/** float32 GEMM rate of the runtime: one MatMul node, 1024^3 or larger. */
+export async function gemmGflops(runtime: RuntimeConfig, size = 1024, repeats = 5): Promise<number> {
+  const g = new GraphBuilder("gemm");
+  const a = g.input("a", [size, size]);
+  const b = g.input("b", [size, size]);
+  g.output(g.op("MatMul", [a, b], [size, size]));
+  const data = new Float32Array(size * size).map((_, i) => ((i * 7919) % 1000) / 1000);
+  const t = new runtime.ort.Tensor("float32", data, [size, size]);
+  const { runMs } = await timeSideBySide(runtime, [encodeModel(g.build())], { a: t, b: t }, repeats);
+  return (2 * size ** 3) / (runMs[0] * 1e6);
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...SCORING_FLAGS, space: { type: "string", default: "nb201" }, archs: { type: "string" }, repeats: { type: "string", default: "5" } },
+    strict: true,
+  });
+  const session = new ScoringSession(values);
+  const space = getSpace(session.space);
+  const repeats = intFlag("repeats", values.repeats, 1, 100);
+  const specs = readSpecs(values.archs ?? `${BUNDLED_DATA_DIR}/nb201-sample.txt`, space.specColumn);
+  const runtime = session.runtime;
+  const n = session.batchSize;
+  const images = session.batch;
+  const log = (s: string) => values.quiet || process.stderr.write(s + "\n");
+  const rows = [];
+  for (const spec of specs) {
+    const parsed = space.parse(spec);
+    const opts = { batchSize: n, seed: session.seed };
+    const fwdNet = space.build(parsed, opts);
+    const feeds = { [fwdNet.input.name]: new runtime.ort.Tensor("float32", images, [...fwdNet.input.shape]) };
+    const fwdModel = forwardModel(fwdNet);
+
+    const tb = performance.now();
+    const net = space.build(parsed, opts);
+    const out = attachGramOutput(net.builder, session.tap as TapStrategy);
+    const model = encodeModel(net.builder.graph.build());
+    const buildMs = performance.now() - tb;
+    const { unitCount } = summariseTaps(net.builder.taps);
+    const timed = await timeSideBySide(runtime, out ? [fwdModel, model] : [fwdModel], feeds, repeats);
+    const fwd = { runMs: timed.runMs[0] };
+    let scoreRunMs = 0;
+    let sessionMs = 0;
+    let kernelMs = 0;
+    if (out) {
+      scoreRunMs = timed.runMs[1];
+      sessionMs = timed.sessionMs[1];
+      const gram = timed.last[1][out.name].data;
+      const kernelRuns: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const tk = performance.now();
+        atomicMetrics(hammingKernelFromGram(gram, n, unitCount), n, unitCount);
+        kernelRuns.push(performance.now() - tk);
+      }
+      kernelMs = median(kernelRuns);
+    }
+    const endToEnd = (await session.score(spec)).durationMs;
+    const row = {
+      arch: spec,
+      macsPerImage: fwdNet.builder.macs,
+      activationUnits: unitCount,
+      forwardMs: fwd.runMs,
+      scoringMs: scoreRunMs + kernelMs,
+      tapsRunMs: scoreRunMs,
+      kernelMs,
+      buildMs,
+      sessionMs,
+      endToEndMs: endToEnd,
+      ratio: (scoreRunMs + kernelMs) / fwd.runMs,
+      forwardGflops: (2 * fwdNet.builder.macs * n) / (fwd.runMs * 1e6),
+    };
+    rows.push(row);
+    log(
+      `${spec}\n  forward ${row.forwardMs.toFixed(1)} ms  scoring ${row.scoringMs.toFixed(1)} ms (x${row.ratio.toFixed(3)})  ` +
+        `build ${buildMs.toFixed(1)} ms  session ${sessionMs.toFixed(1)} ms  end-to-end ${endToEnd.toFixed(0)} ms  ${row.forwardGflops.toFixed(1)} GFLOP/s`,
+    );
+  }
+  const gemm = await gemmGflops(runtime);
+  const report = {
+    space: space.name,
+    batchSize: n,
+    archs: rows.length,
+    tapStrategy: session.tap,
+    provider: runtime.provider,
+    runtime: runtime.runtime,
+    machine: `${cpus()[0]?.model ?? "unknown cpu"}, ${cpus().length} cores, ${runtime.sessionOptions.intraOpNumThreads} intra-op threads`,
+    scoringOverForward: median(rows.map((r) => r.ratio)),
+    medianSecondsPerArch: median(rows.map((r) => r.endToEndMs)) / 1000,
+    medianForwardMs: median(rows.map((r) => r.forwardMs)),
+    medianScoringMs: median(rows.map((r) => r.scoringMs)),
+    medianBuildMs: median(rows.map((r) => r.buildMs)),
+    medianSessionMs: median(rows.map((r) => r.sessionMs)),
+    gflopsAchieved: median(rows.map((r) => r.forwardGflops)),
+    gemmGflops: gemm,
+    rows,
+  };
+  if (values.json) process.stdout.write(JSON.stringify(report) + "\n");
+  else {
+    const { rows: _rows, ...summary } = report;
+    for (const [k, v] of Object.entries(summary)) process.stdout.write(`${k.padEnd(22)} ${typeof v === "number" ? Number(v.toPrecision(4)) : v}\n`);
+  }
+  return 0;
+}
