@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,8 +9,14 @@ import { dataFile, hasSharedData, SKIP_NO_DATA } from "./shared-data.js";
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "../gpu-worker/dist/cli/main.js");
 const SPEC = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
 
+const cacheDir = mkdtempSync(join(tmpdir(), "das-cache-"));
+
 function das(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 300_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, DAS_CACHE_DIR: cacheDir, ...env },
+    timeout: 300_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.trim().split("\n").filter(Boolean) };
 }
 
@@ -31,6 +37,18 @@ describe("das CLI", () => {
     expect(s.das).toEqual({ value: expect.any(Number), rule: expect.any(String), parameters: expect.any(Object) });
     expect(s.wot).toBeCloseTo(32 * Math.log(s.activationUnits) + s.distinguishing, 9);
     expect(s.provider).toBe("cpu");
+  });
+
+  it("measures the tap strategies once per machine and batch size, then reuses the choice", () => {
+    const first = das(["score", "--space", "nb201", "--arch", SPEC, "--batch-size", "24", "--json"]);
+    expect(first.status).toBe(0);
+    expect(first.stderr).toMatch(/\[tap\] measured gram-int8 [\d.]+ ms, gram-f32 [\d.]+ ms, bits [\d.]+ ms -> /);
+    const choice = JSON.parse(readFileSync(join(cacheDir, "tap-choice.json"), "utf8"));
+    const entry = Object.values(choice)[0] as { strategy: string };
+    expect(JSON.parse(first.lines[0]).tapStrategy).toBe(entry.strategy);
+    const second = das(["score", "--space", "nb201", "--arch", SPEC, "--batch-size", "24", "--json"]);
+    expect(second.stderr).not.toMatch(/\[tap\] measured/);
+    expect(JSON.parse(second.lines[0]).wot).toBe(JSON.parse(first.lines[0]).wot);
   });
 
   it("gives the same scores from the bundled 512 images as from the full train-4000.bin", () => {

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   atomicMetrics,
   buildNb201,
+  chooseTapStrategy,
   encodeModel,
   hammingKernelFromCodes,
   parseCifar10,
@@ -69,6 +70,14 @@ describe("activation taps against the NASWOT reference path", () => {
       expect(s.distinguishing).toBe(expected.distinguishing);
       expect(Math.abs(s.wot - (N * Math.log(s.activationUnits) + s.distinguishing))).toBeLessThan(1e-9);
     }
+  });
+
+  it("measures every strategy and picks the fastest", async () => {
+    const choice = await chooseTapStrategy(runtime, images, N);
+    expect(Object.keys(choice.measured).sort()).toEqual([...TAP_STRATEGIES].sort());
+    const times = Object.values(choice.measured) as number[];
+    for (const t of times) expect(t).toBeGreaterThan(0);
+    expect(choice.measured[choice.strategy]).toBe(Math.min(...times));
   });
 
   it("scores a cell disconnected from its input as singular: -Infinity, flagged, no NaN", async () => {

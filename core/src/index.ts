@@ -22,3 +22,5 @@ export { Rng } from "./util/rng.js";
 export { sha256Hex } from "./util/hash.js";
 export * from "./data/csv.js";
 export * from "./engine/forward-graph.js";
+export * from "./engine/choose-tap.js";
+export { PopcountGram } from "./engine/popcount-gram.js";

@@ -5,7 +5,7 @@ import { hammingKernelFromGram } from "../scoring/kernel.js";
 import { atomicMetrics, type AtomicMetrics } from "../scoring/metrics.js";
 import type { BuiltNetwork } from "../spaces/search-space.js";
 import type { RuntimeConfig } from "./ort.js";
-import { attachGramOutput, summariseTaps, type TapStrategy } from "./tap-graph.js";
+import { attachTaps, summariseTaps, type TapStrategy } from "./tap-graph.js";
 
 export interface NetworkScore extends AtomicMetrics {
   readonly reluCount: number;
@@ -33,14 +33,14 @@ export async function scoreNetwork(
     throw new DasError("INVALID_ARGUMENT", `scoring batch has ${images.length} values; the network expects [${input.shape.join(", ")}]`);
   }
   const t0 = now();
-  const out = attachGramOutput(net, strategy);
+  const readout = attachTaps(net, strategy);
   const { unitCount, reluCount, liveTaps } = summariseTaps(net.taps);
   if (unitCount === 0) throw new DasError("INVALID_ARGUMENT", "the network has no ReLU to tap");
   let gram: ArrayLike<number> = new Float64Array(n * n);
   let sessionMs = 0;
   let runMs = 0;
   let buildMs = now() - t0;
-  if (out) {
+  if (readout) {
     const bytes = encodeModel(net.graph.build());
     buildMs = now() - t0;
     const t1 = now();
@@ -54,8 +54,7 @@ export async function scoreNetwork(
     const t2 = now();
     try {
       const feeds = { [input.name]: new runtime.ort.Tensor("float32", images, input.shape as number[]) };
-      const result = await session.run(feeds, [out.name]);
-      gram = result[out.name].data as Int32Array | Float32Array;
+      gram = await readout.gram(await session.run(feeds, [...readout.outputs]));
     } catch (e) {
       throw new DasError("RUNTIME_FAILURE", `scoring run failed: ${(e as Error).message}`, {}, { cause: e });
     } finally {

@@ -1,20 +1,25 @@
 import { DasError } from "../errors.js";
+import { PopcountGram } from "./popcount-gram.js";
 import type { Value } from "../onnx/graph-builder.js";
 import { attr } from "../onnx/model.js";
 import type { ActivationTap, NetworkBuilder } from "../nn/network-builder.js";
 
 /**
- * How the codes leave the runtime:
+ * How the codes leave the runtime. All are exact and give the same
+ * G = sum_t m_t C_t C_t^T:
  * - `gram-int8`: per tapped tensor, C C^T with MatMulInteger (uint8 codes x
- *   int8 codes, int32 accumulation: exact), weighted and summed in the graph.
- * - `gram-f32`: the same product as a float32 Gemm (exact below 2^24 per entry).
- * Only an N x N matrix G = sum_t m_t C_t C_t^T leaves the runtime.
+ *   int8 codes, int32 accumulation), weighted and summed in the graph; only
+ *   an N x N matrix leaves the runtime.
+ * - `gram-f32`: the same product per tap as a float32 Gemm (exact: each tap's
+ *   counts stay below 2^24), cast to int32 before the taps are summed.
+ * - `bits`: one byte per unit leaves the runtime (Greater); the host packs
+ *   bits and counts with popcount (WebAssembly).
  */
-export const TAP_STRATEGIES = ["gram-int8", "gram-f32"] as const;
+export const TAP_STRATEGIES = ["gram-int8", "gram-f32", "bits"] as const;
 export type TapStrategy = (typeof TAP_STRATEGIES)[number];
 
 /** ONNX TensorProto codes used by Cast. */
-const CAST_TO = { float32: 1, uint8: 2, int8: 3 } as const;
+const CAST_TO = { float32: 1, uint8: 2, int8: 3, int32: 6 } as const;
 /** float32 represents integers exactly up to 2^24. */
 const F32_EXACT_LIMIT = 2 ** 24;
 
@@ -39,42 +44,55 @@ export function summariseTaps(taps: readonly ActivationTap[]): TapSummary {
   return { unitCount, reluCount, liveTaps };
 }
 
+/** What the scoring graph hands out, and how to turn it into G. */
+export interface TapReadout {
+  readonly outputs: readonly string[];
+  gram(results: Readonly<Record<string, { readonly data: unknown }>>): Promise<ArrayLike<number>>;
+}
+
 /**
- * Appends the tap reduction to a network graph and marks G as the graph's
- * output. Returns undefined when no tap is live (every ReLU reads a tensor
- * known to be zero): then G = 0 and nothing needs to run.
+ * Appends the tap reduction to a network graph and marks its outputs.
+ * Returns undefined when no tap is live (every ReLU reads a tensor known to
+ * be zero): then G = 0 and nothing needs to run.
  */
-export function attachGramOutput(net: NetworkBuilder, strategy: TapStrategy): Value | undefined {
+export function attachTaps(net: NetworkBuilder, strategy: TapStrategy): TapReadout | undefined {
   const g = net.graph;
   const live = net.taps.filter((t) => !t.tensor.zero);
   if (live.length === 0) return undefined;
   const n = net.batchSize;
-  const { unitCount } = summariseTaps(net.taps);
-  if (strategy === "gram-f32" && unitCount >= F32_EXACT_LIMIT) {
-    throw new DasError("INVALID_ARGUMENT", `gram-f32 is exact only below 2^24 units; this network has ${unitCount}`);
+  const tooBig = live.find((t) => t.units * t.multiplicity >= F32_EXACT_LIMIT);
+  if (strategy === "gram-f32" && tooBig) {
+    throw new DasError("INVALID_ARGUMENT", `gram-f32 is exact only below 2^24 units per tap; ${tooBig.tensor.name} has ${tooBig.units * tooBig.multiplicity}`);
   }
   const flatShape = g.int64s("flat_shape", [n, -1]);
   const zero = g.scalar("zero", 0);
-  const grams: Value[] = [];
-  for (const tap of live) {
-    const flat = g.op("Reshape", [tap.tensor, flatShape], [n, tap.units]);
-    const pos = g.op("Greater", [flat, zero], [n, tap.units], undefined, "bool");
-    let gram: Value;
-    if (strategy === "gram-int8") {
-      const a = g.op("Cast", [pos], [n, tap.units], { to: attr.int(CAST_TO.uint8) }, "uint8");
-      const b = g.op("Cast", [pos], [n, tap.units], { to: attr.int(CAST_TO.int8) }, "int8");
-      const bT = g.op("Transpose", [b], [tap.units, n], { perm: attr.ints([1, 0]) }, "int8");
-      gram = g.op("MatMulInteger", [a, bT], [n, n], undefined, "int32");
-      if (tap.multiplicity > 1) gram = g.op("Mul", [gram, g.scalar("mult", tap.multiplicity, "int32")], [n, n], undefined, "int32");
-    } else {
-      const c = g.op("Cast", [pos], [n, tap.units], { to: attr.int(CAST_TO.float32) });
-      gram = g.op("Gemm", [c, c], [n, n], { transB: attr.int(1), alpha: attr.float(tap.multiplicity) });
-    }
-    grams.push(gram);
+  const codes = live.map((tap) => g.op("Greater", [g.op("Reshape", [tap.tensor, flatShape], [n, tap.units]), zero], [n, tap.units], undefined, "bool"));
+  if (strategy === "bits") {
+    for (const c of codes) g.output(c);
+    return {
+      outputs: codes.map((c) => c.name),
+      async gram(results) {
+        const pg = await PopcountGram.create(n);
+        live.forEach((tap, i) => pg.accumulate(results[codes[i].name].data as Uint8Array, tap.units, tap.multiplicity));
+        return pg.result();
+      },
+    };
   }
-  const dtype = strategy === "gram-int8" ? "int32" : "float32";
+  const grams = live.map((tap, i) => {
+    const pos = codes[i];
+    if (strategy === "gram-f32") {
+      const c = g.op("Cast", [pos], [n, tap.units], { to: attr.int(CAST_TO.float32) });
+      const gram = g.op("Gemm", [c, c], [n, n], { transB: attr.int(1), alpha: attr.float(tap.multiplicity) });
+      return g.op("Cast", [gram], [n, n], { to: attr.int(CAST_TO.int32) }, "int32");
+    }
+    const a = g.op("Cast", [pos], [n, tap.units], { to: attr.int(CAST_TO.uint8) }, "uint8");
+    const b = g.op("Cast", [pos], [n, tap.units], { to: attr.int(CAST_TO.int8) }, "int8");
+    const bT = g.op("Transpose", [b], [tap.units, n], { perm: attr.ints([1, 0]) }, "int8");
+    const gram = g.op("MatMulInteger", [a, bT], [n, n], undefined, "int32");
+    return tap.multiplicity > 1 ? g.op("Mul", [gram, g.scalar("mult", tap.multiplicity, "int32")], [n, n], undefined, "int32") : gram;
+  });
   let total = grams[0];
-  for (let i = 1; i < grams.length; i++) total = g.op("Add", [total, grams[i]], [n, n], undefined, dtype);
+  for (let i = 1; i < grams.length; i++) total = g.op("Add", [total, grams[i]], [n, n], undefined, "int32");
   g.output(total);
-  return total;
+  return { outputs: [total.name], gram: async (results) => results[total.name].data as ArrayLike<number> };
 }

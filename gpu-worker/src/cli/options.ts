@@ -8,7 +8,7 @@ export const SCORING_FLAGS = {
   "batch-size": { type: "string", default: "128" },
   seed: { type: "string", default: "1" },
   "data-dir": { type: "string" },
-  tap: { type: "string", default: "gram-int8" },
+  tap: { type: "string", default: "auto" },
   provider: { type: "string", default: "cpu" },
   threads: { type: "string" },
   json: { type: "boolean", default: false },
@@ -43,7 +43,7 @@ export function requireFlag(name: string, value: string | undefined): string {
 
 export function tapFlag(value: string): TapStrategy {
   if (!(TAP_STRATEGIES as readonly string[]).includes(value)) {
-    throw new DasError("INVALID_ARGUMENT", `--tap must be one of ${TAP_STRATEGIES.join(", ")}, got '${value}'`, { flag: "tap" });
+    throw new DasError("INVALID_ARGUMENT", `--tap must be auto or one of ${TAP_STRATEGIES.join(", ")}, got '${value}'`, { flag: "tap" });
   }
   return value as TapStrategy;
 }

@@ -1,6 +1,7 @@
 import { getSpace, scoreArchitecture, scoringBatch, type ArchitectureScore, type RuntimeConfig, type TapStrategy } from "@das/core";
 import { loadScoringImages, resolveDataDir } from "../data/data-dir.js";
 import { nodeRuntime } from "../runtime/node-runtime.js";
+import { cachedTapChoice } from "../runtime/tap-choice-cache.js";
 import { intFlag, providerFlag, requireFlag, tapFlag, type ScoringFlags } from "./options.js";
 
 /**
@@ -12,23 +13,34 @@ export class ScoringSession {
   readonly batchSize: number;
   readonly seed: number;
   readonly dataset: string;
-  readonly tap: TapStrategy;
+  tap: TapStrategy;
   readonly runtime: RuntimeConfig;
   /** The normalised scoring batch, shared by every architecture. */
   readonly batch: Float32Array;
 
-  constructor(flags: ScoringFlags) {
+  private constructor(flags: ScoringFlags, tap: TapStrategy | undefined) {
     this.space = getSpace(requireFlag("space", flags.space)).name;
     this.batchSize = intFlag("batch-size", flags["batch-size"], 2, 512);
     this.seed = intFlag("seed", flags.seed, 0, 2 ** 32 - 1);
     this.dataset = flags.dataset;
-    this.tap = tapFlag(flags.tap);
+    this.tap = tap ?? "gram-int8";
     this.runtime = nodeRuntime({
       provider: providerFlag(flags.provider),
       threads: flags.threads === undefined ? undefined : intFlag("threads", flags.threads, 1, 256),
     });
     const set = loadScoringImages(this.dataset, resolveDataDir(flags["data-dir"]));
     this.batch = scoringBatch(set, this.batchSize, this.seed);
+  }
+
+  /** `--tap auto` (the default) measures the strategies once per machine and batch size. */
+  static async open(flags: ScoringFlags): Promise<ScoringSession> {
+    const explicit = flags.tap === "auto" ? undefined : tapFlag(flags.tap);
+    const session = new ScoringSession(flags, explicit);
+    if (!explicit) {
+      const log = (s: string) => flags.quiet || process.stderr.write(s + "\n");
+      session.tap = (await cachedTapChoice(session.runtime, session.batch, session.batchSize, log)).strategy;
+    }
+    return session;
   }
 
   score(spec: string): Promise<ArchitectureScore> {

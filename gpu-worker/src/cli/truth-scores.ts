@@ -76,7 +76,7 @@ export async function scoreTruth(space: SearchSpace<unknown>, values: TruthFlags
     }
     return v;
   });
-  const session = new ScoringSession(values);
+  const session = await ScoringSession.open(values);
   const cached = values["scores-in"] ? loadScores(values["scores-in"]) : new Map<string, ArchitectureScore>();
   const rule = defaultDasRule(space.name);
   const progress = new Progress(rows.length, label, !values.quiet);

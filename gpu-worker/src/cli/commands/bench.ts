@@ -2,7 +2,7 @@ import { cpus } from "node:os";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
-  attachGramOutput,
+  attachTaps,
   encodeModel,
   forwardModel,
   getSpace,
@@ -18,7 +18,7 @@ import { intFlag, SCORING_FLAGS } from "../options.js";
 import { ScoringSession } from "../scoring-session.js";
 import { BUNDLED_DATA_DIR } from "../../data/data-dir.js";
 
-export const BENCH_USAGE = `das bench [--space nb201] [--archs FILE] [--batch-size 128] [--repeats 5] [--tap gram-int8|gram-f32] [--json]
+export const BENCH_USAGE = `das bench [--space nb201] [--archs FILE] [--batch-size 128] [--repeats 5] [--tap auto|gram-int8|gram-f32|bits] [--json]
   Side by side on the same networks, batch and provider: plain forward time, full scoring time
   (taps, kernel, log-determinant), graph build and session creation, end to end per architecture,
   and the machine's float32 GEMM rate.`;
@@ -75,7 +75,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     options: { ...SCORING_FLAGS, space: { type: "string", default: "nb201" }, archs: { type: "string" }, repeats: { type: "string", default: "5" } },
     strict: true,
   });
-  const session = new ScoringSession(values);
+  const session = await ScoringSession.open(values);
   const space = getSpace(session.space);
   const repeats = intFlag("repeats", values.repeats, 1, 100);
   const specs = readSpecs(values.archs ?? `${BUNDLED_DATA_DIR}/nb201-sample.txt`, space.specColumn);
@@ -93,22 +93,23 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
     const tb = performance.now();
     const net = space.build(parsed, opts);
-    const out = attachGramOutput(net.builder, session.tap as TapStrategy);
+    const readout = attachTaps(net.builder, session.tap as TapStrategy);
     const model = encodeModel(net.builder.graph.build());
     const buildMs = performance.now() - tb;
     const { unitCount } = summariseTaps(net.builder.taps);
-    const timed = await timeSideBySide(runtime, out ? [fwdModel, model] : [fwdModel], feeds, repeats);
+    const timed = await timeSideBySide(runtime, readout ? [fwdModel, model] : [fwdModel], feeds, repeats);
     const fwd = { runMs: timed.runMs[0] };
     let scoreRunMs = 0;
     let sessionMs = 0;
     let kernelMs = 0;
-    if (out) {
+    if (readout) {
       scoreRunMs = timed.runMs[1];
       sessionMs = timed.sessionMs[1];
-      const gram = timed.last[1][out.name].data;
+      // Host work after the run: G (popcount for `bits`), K_H, log-determinant.
       const kernelRuns: number[] = [];
       for (let r = 0; r < repeats; r++) {
         const tk = performance.now();
+        const gram = await readout.gram(timed.last[1]);
         atomicMetrics(hammingKernelFromGram(gram, n, unitCount), n, unitCount);
         kernelRuns.push(performance.now() - tk);
       }

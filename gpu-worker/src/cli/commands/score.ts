@@ -6,7 +6,7 @@ import { Progress } from "../progress.js";
 import { ScoringSession } from "../scoring-session.js";
 
 export const SCORE_USAGE = `das score --space nb201 (--arch SPEC ... | --archs FILE) [--dataset cifar10]
-          [--batch-size 128] [--seed 1] [--tap gram-int8|gram-f32] [--data-dir DIR] [--json]
+          [--batch-size 128] [--seed 1] [--tap auto|gram-int8|gram-f32|bits] [--data-dir DIR] [--json]
   FILE: one spec per line, or a CSV with the space's spec column (nb201: arch).
   --json prints one object per architecture; inputs that fail print {"arch", "error"} and the exit status is 2.`;
 
@@ -55,7 +55,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   const space = getSpace(requireFlag("space", values.space));
   const specs = [...(values.arch ?? []), ...(values.archs ? readSpecs(values.archs, space.specColumn) : [])];
   if (specs.length === 0) throw new DasError("INVALID_ARGUMENT", "give --arch SPEC or --archs FILE");
-  const session = new ScoringSession(values);
+  const session = await ScoringSession.open(values);
   const progress = new Progress(specs.length, "score", specs.length > 1 && !values.quiet);
   let failures = 0;
   for (const [i, spec] of specs.entries()) {
