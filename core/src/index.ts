@@ -5,6 +5,8 @@ export { GraphBuilder, numel, type Value } from "./onnx/graph-builder.js";
 export { NetworkBuilder, type ActivationTap } from "./nn/network-builder.js";
 export * from "./spaces/search-space.js";
 export * from "./spaces/nb201.js";
+export * from "./spaces/nb101.js";
+export * from "./spaces/darts.js";
 export * from "./spaces/registry.js";
 export * from "./scoring/logdet.js";
 export * from "./scoring/kernel.js";

@@ -106,10 +106,14 @@ export class NetworkBuilder {
     });
   }
 
-  /** BatchNorm2d in train mode (batch statistics), gamma 1, beta 0. */
-  batchNorm(x: Value): Value {
+  /**
+   * BatchNorm2d in train mode (batch statistics), gamma 1, beta 0. With
+   * `affine` false gamma and beta are constants, not parameters (identical
+   * forward pass at initialisation).
+   */
+  batchNorm(x: Value, affine = true): Value {
     const c = x.shape[1];
-    this.params += 2 * c;
+    if (affine) this.params += 2 * c;
     if (x.zero) return x; // (0 - 0) / sqrt(0 + eps) * 1 + 0
     const g = this.graph;
     // Training mode requires the running-statistics outputs too; only Y is used.

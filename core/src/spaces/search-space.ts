@@ -23,6 +23,8 @@ export interface SearchSpace<Spec> {
   readonly name: string;
   /** The column holding specs in ground-truth CSVs. */
   readonly specColumn: string;
+  /** The spec of a CSV row when it spans several columns (NB101: adjacency + ops); default: the spec column. */
+  specFromRow?(row: Readonly<Record<string, string>>): string;
   /** Validates a textual spec; throws DasError INVALID_ARCH_SPEC naming the offending part. */
   parse(spec: string): Spec;
   /** Normal form, equal for equal architectures; hashed into the architecture id. */
@@ -30,4 +32,9 @@ export interface SearchSpace<Spec> {
   build(spec: Spec, options: NetworkOptions): BuiltNetwork;
   /** Per-sample input shape [C, H, W]. */
   readonly inputShape: readonly number[];
+}
+
+/** The textual spec held by a ground-truth CSV row. */
+export function specOfRow(space: SearchSpace<unknown>, row: Readonly<Record<string, string>>): string {
+  return space.specFromRow ? space.specFromRow(row) : row[space.specColumn];
 }

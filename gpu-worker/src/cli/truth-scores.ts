@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
-import { DasError, dasValue, reviveScore, defaultDasRule, parseCsv, parseNumericField, requireColumn, type ArchitectureScore, type SearchSpace } from "@das/core";
+import { specOfRow, DasError, dasValue, reviveScore, defaultDasRule, parseCsv, parseNumericField, requireColumn, type ArchitectureScore, type SearchSpace } from "@das/core";
 import { intFlag, requireFlag, SCORING_FLAGS, type ScoringFlags } from "./options.js";
 import { Progress } from "./progress.js";
 import { ScoringSession } from "./scoring-session.js";
@@ -84,10 +84,11 @@ export async function scoreTruth(space: SearchSpace<unknown>, values: TruthFlags
   const scores: ArchitectureScore[] = [];
   let reused = 0;
   for (const [i, row] of rows.entries()) {
-    const arch = space.canonical(space.parse(row[space.specColumn]));
+    const spec = specOfRow(space, row);
+    const arch = space.canonical(space.parse(spec));
     const hit = cached.get(cacheKey({ space: space.name, arch, batchSize: session.batchSize, seed: session.seed, dataset: session.dataset }));
     // A cached score keeps its atomic metrics; DAS is recomputed with today's default rule.
-    const s = hit ? { ...hit, das: dasValue(rule, hit) } : await session.score(row[space.specColumn]);
+    const s = hit ? { ...hit, das: dasValue(rule, hit) } : await session.score(spec);
     if (hit) reused++;
     scores.push(s);
     out?.write(JSON.stringify({ ...s, target: { [target]: truth[i] } }) + "\n");

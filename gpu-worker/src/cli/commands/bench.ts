@@ -78,7 +78,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const session = await ScoringSession.open(values);
   const space = getSpace(session.space);
   const repeats = intFlag("repeats", values.repeats, 1, 100);
-  const specs = readSpecs(values.archs ?? `${BUNDLED_DATA_DIR}/nb201-sample.txt`, space.specColumn);
+  const specs = readSpecs(values.archs ?? `${BUNDLED_DATA_DIR}/nb201-sample.txt`, space);
   const runtime = session.runtime;
   const n = session.batchSize;
   const images = session.batch;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { DasError, getSpace, isDasError, parseCsv, type ArchitectureScore } from "@das/core";
+import { DasError, getSpace, isDasError, parseCsv, specOfRow, type ArchitectureScore, type SearchSpace } from "@das/core";
 import { requireFlag, SCORING_FLAGS } from "../options.js";
 import { Progress } from "../progress.js";
 import { ScoringSession } from "../scoring-session.js";
@@ -11,7 +11,7 @@ export const SCORE_USAGE = `das score --space nb201 (--arch SPEC ... | --archs F
   --json prints one object per architecture; inputs that fail print {"arch", "error"} and the exit status is 2.`;
 
 /** Specs from a file: a CSV with the space's spec column, else one spec per line ('#' starts a comment). */
-export function readSpecs(file: string, specColumn: string): string[] {
+export function readSpecs(file: string, space: SearchSpace<unknown>): string[] {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -19,8 +19,8 @@ export function readSpecs(file: string, specColumn: string): string[] {
     throw new DasError("INVALID_ARGUMENT", `cannot read --archs file ${file}: ${(e as Error).message}`);
   }
   const firstLine = text.split(/\r?\n/, 1)[0];
-  if (firstLine.split(",").map((h) => h.trim()).includes(specColumn)) {
-    return parseCsv(text, file).rows.map((r) => r[specColumn]);
+  if (firstLine.split(",").map((h) => h.trim()).includes(space.specColumn)) {
+    return parseCsv(text, file).rows.map((r) => specOfRow(space, r));
   }
   return text
     .split(/\r?\n/)
@@ -53,7 +53,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
     strict: true,
   });
   const space = getSpace(requireFlag("space", values.space));
-  const specs = [...(values.arch ?? []), ...(values.archs ? readSpecs(values.archs, space.specColumn) : [])];
+  const specs = [...(values.arch ?? []), ...(values.archs ? readSpecs(values.archs, space) : [])];
   if (specs.length === 0) throw new DasError("INVALID_ARGUMENT", "give --arch SPEC or --archs FILE");
   const session = await ScoringSession.open(values);
   const progress = new Progress(specs.length, "score", specs.length > 1 && !values.quiet);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { buildNb201, parseCsv, parseNb201 } from "../core/src/index.js";
+import { buildDarts, buildNb101, buildNb201, nb101SpecFromRow, parseCsv, parseDarts, parseNb101, parseNb201 } from "../core/src/index.js";
 import { dataFile, hasSharedData, SKIP_NO_DATA } from "./shared-data.js";
 
 describe.skipIf(!hasSharedData)(`NB201 structure against NAS-Bench-201's own counts (${hasSharedData ? "shared data" : SKIP_NO_DATA})`, () => {
@@ -29,5 +29,23 @@ describe.skipIf(!hasSharedData)(`NB201 structure against NAS-Bench-201's own cou
       return Math.round(Number(r.flops) * 1e6) - macs !== 160_822 + 430_080 * (convs + 3 * pools);
     });
     expect(unexplained.map((r) => r.arch)).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasSharedData)(`NB101 and DARTS structure against the reference CSVs (${hasSharedData ? "shared data" : SKIP_NO_DATA})`, () => {
+  const read = (f: string) => (hasSharedData ? parseCsv(readFileSync(dataFile(f), "utf8")).rows : []);
+
+  it("matches the parameter counts of all 250 NB101 dev cells (after pruning dangling vertices)", () => {
+    const rows = read("nb101/accuracy-dev.csv");
+    expect(rows).toHaveLength(250);
+    const bad = rows.filter((r) => buildNb101(parseNb101(nb101SpecFromRow(r)), { batchSize: 1, seed: 0 }).builder.params !== Math.round(Number(r.params) * 1e6));
+    expect(bad.map((r) => r.adjacency)).toEqual([]);
+  });
+
+  it("matches the parameter counts of all 250 NB301 genotypes (C=32, 8 cells)", () => {
+    const rows = read("nb301/accuracy-dev.csv");
+    expect(rows).toHaveLength(250);
+    const bad = rows.filter((r) => buildDarts(parseDarts(r.genotype), { batchSize: 1, seed: 0 }).builder.params !== Math.round(Number(r.params) * 1e6));
+    expect(bad.map((r) => r.genotype)).toEqual([]);
   });
 });
