@@ -1,6 +1,5 @@
 export * from "./errors.js";
 export * from "./onnx/model.js";
-export { encodeModel } from "./onnx/encode.js";
 export { GraphBuilder, numel, type Value } from "./onnx/graph-builder.js";
 export { NetworkBuilder, type ActivationTap } from "./nn/network-builder.js";
 export * from "./spaces/search-space.js";
@@ -26,3 +25,10 @@ export * from "./data/csv.js";
 export * from "./engine/forward-graph.js";
 export * from "./engine/choose-tap.js";
 export { PopcountGram } from "./engine/popcount-gram.js";
+export * from "./data/mnist.js";
+export { decodeModel, type DecodedModel } from "./onnx/decode.js";
+export { encodeModel, encodeGraphExtension } from "./onnx/encode.js";
+export * from "./onnx-models/limits.js";
+export * from "./onnx-models/validate.js";
+export * from "./onnx-models/score-model.js";
+export * from "./engine/export.js";

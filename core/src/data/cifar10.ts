@@ -75,7 +75,13 @@ export function scoringBatchIndices(poolSize: number, batchSize: number, seed: n
   return new Rng(seed).sample(poolSize, batchSize);
 }
 
-export function scoringBatch(set: ImageSet, batchSize: number, seed: number): Float32Array {
+export function scoringBatch(
+  set: ImageSet,
+  batchSize: number,
+  seed: number,
+  mean: readonly number[] = CIFAR10_MEAN,
+  std: readonly number[] = CIFAR10_STD,
+): Float32Array {
   const pool = Math.min(set.count, SCORING_POOL_SIZE);
-  return normaliseBatch(set, scoringBatchIndices(pool, batchSize, seed));
+  return normaliseBatch(set, scoringBatchIndices(pool, batchSize, seed), mean, std);
 }

@@ -1,6 +1,7 @@
 import { GraphBuilder, numel, type Value } from "../onnx/graph-builder.js";
 import { attr } from "../onnx/model.js";
 import { Rng } from "../util/rng.js";
+import { DasError } from "../errors.js";
 
 /**
  * One ReLU input that the reference network hooks. Its sign pattern per sample
@@ -66,13 +67,19 @@ export class NetworkBuilder {
     seed: number,
     name = "network",
     readonly foldZeros = true,
+    /** One Relu node per distinct input (default); off, one per ReLU module, as an export should be. */
+    readonly shareRelus = true,
   ) {
     this.graph = new GraphBuilder(name);
     this.rng = new Rng(seed);
   }
 
+  private images?: Value;
+  private batchDim?: Value;
+
   input(shape: readonly number[], name = "images"): Value {
-    return this.graph.input(name, [this.batchSize, ...shape]);
+    this.images = this.graph.input(name, [this.batchSize, ...shape]);
+    return this.images;
   }
 
   zeros(shape: readonly number[]): Value {
@@ -138,11 +145,12 @@ export class NetworkBuilder {
    */
   relu(x: Value): Value {
     const tap = this.tapByTensor.get(x.name);
-    if (tap && !x.zero) {
+    if (tap && !x.zero && this.shareRelus) {
       tap.multiplicity++;
       return this.reluByTensor.get(x.name)!;
     }
-    this.taps.push(this.newTap(x));
+    if (tap && !x.zero) tap.multiplicity++;
+    else this.taps.push(this.newTap(x));
     if (x.zero) return x;
     const y = this.graph.op("Relu", [x], x.shape);
     this.reluByTensor.set(x.name, y);
@@ -204,10 +212,15 @@ export class NetworkBuilder {
     );
   }
 
-  /** A folded zero tensor made real, for the rare op that cannot fold it. */
+  /**
+   * A zero tensor made real: ConstantOfShape over [batch of the input, ...],
+   * so it follows the batch size of an exported graph like x.mul(0) would.
+   */
   materialize(x: Value): Value {
-    const c = this.graph.initializer("zeros", x.shape, new Float32Array(numel(x.shape)));
-    // Through an op, so each zero tensor is its own graph value (taps key on names).
-    return this.graph.op("Identity", [c], x.shape);
+    const g = this.graph;
+    if (!this.images) throw new DasError("INTERNAL", "materialize before input()");
+    this.batchDim ??= g.op("Slice", [g.op("Shape", [this.images], [4], undefined, "int64"), g.int64s("starts", [0]), g.int64s("ends", [1])], [1], undefined, "int64");
+    const dims = g.op("Concat", [this.batchDim, g.int64s("dims", x.shape.slice(1))], [x.shape.length], { axis: attr.int(0) }, "int64");
+    return g.op("ConstantOfShape", [dims], x.shape);
   }
 }

@@ -3,6 +3,7 @@ import {
   DEFAULT_IR_VERSION,
   ONNX_DATA_TYPE,
   type Attribute,
+  type GraphSpec,
   type ModelSpec,
   type NodeSpec,
   type TensorData,
@@ -63,11 +64,12 @@ function writeValueInfo(w: ProtoWriter, v: ValueInfo): void {
   w.message(2, (type) =>
     type.message(1, (tensor) => {
       tensor.int(1, ONNX_DATA_TYPE[v.dtype]);
-      tensor.message(2, (shape) => {
-        for (const d of v.shape) {
-          shape.message(1, (dim) => (typeof d === "number" ? dim.int(1, d) : dim.string(2, d)));
-        }
-      });
+      const dims = v.shape;
+      if (dims) {
+        tensor.message(2, (shape) => {
+          for (const d of dims) shape.message(1, (dim) => (typeof d === "number" ? dim.int(1, d) : dim.string(2, d)));
+        });
+      }
     }),
   );
 }
@@ -86,5 +88,21 @@ export function encodeModel(model: ModelSpec): Uint8Array {
     for (const v of graph.outputs) g.message(12, (m) => writeValueInfo(m, v));
   });
   w.message(8, (o) => o.string(1, "").int(2, model.opset));
+  return w.finish();
+}
+
+/**
+ * Extra nodes, initializers and outputs for an existing model, as a ModelProto
+ * holding only a graph. Protobuf merges a repeated embedded message field by
+ * appending its repeated members, so `original ++ extension` is the original
+ * model with these appended: no need to re-encode the user's weights.
+ */
+export function encodeGraphExtension(ext: Pick<GraphSpec, "nodes" | "initializers" | "outputs">): Uint8Array {
+  const w = new ProtoWriter();
+  w.message(7, (g) => {
+    for (const n of ext.nodes) g.message(1, (m) => writeNode(m, n));
+    for (const t of ext.initializers) g.message(5, (m) => writeTensor(m, t));
+    for (const v of ext.outputs) g.message(12, (m) => writeValueInfo(m, v));
+  });
   return w.finish();
 }

@@ -100,7 +100,8 @@ export class GraphBuilder {
     this.outputs.push(v);
   }
 
-  build(opset = DEFAULT_OPSET): ModelSpec {
+  /** @param symbolicBatch name dimension 0 of the graph's inputs and outputs symbolically (exports). */
+  build(opset = DEFAULT_OPSET, symbolicBatch?: string): ModelSpec {
     if (this.outputs.length === 0) throw new DasError("INTERNAL", `graph ${this.name} has no outputs`);
     const used = new Set<string>();
     for (const n of this.nodes) for (const i of n.inputs) used.add(i);
@@ -110,8 +111,8 @@ export class GraphBuilder {
       graph: {
         name: this.name,
         nodes: [...this.nodes],
-        inputs: this.inputs,
-        outputs: this.outputs,
+        inputs: symbolicBatch ? this.inputs.map((v) => ({ ...v, shape: [symbolicBatch, ...v.shape.slice(1)] })) : this.inputs,
+        outputs: symbolicBatch ? this.outputs.map((v) => ({ ...v, shape: [symbolicBatch, ...v.shape.slice(1)] })) : this.outputs,
         initializers: [...this.initializers.values()].filter((t) => used.has(t.name)),
       },
     };

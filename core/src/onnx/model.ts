@@ -57,7 +57,8 @@ export type Dim = number | string;
 export interface ValueInfo {
   readonly name: string;
   readonly dtype: DataType;
-  readonly shape: readonly Dim[];
+  /** Omitted: the shape is left for the runtime to infer. */
+  readonly shape?: readonly Dim[];
 }
 
 export interface GraphSpec {

@@ -171,7 +171,7 @@ function cell(net: NetworkBuilder, x: Value, spec: Nb101Cell, outChannels: numbe
 /** The NB101 network (nasbench model_builder, as ported to PyTorch for NASWOT). */
 export function buildNb101(spec: Nb101Cell, o: NetworkOptions): BuiltNetwork {
   const { stemChannels, stacks, cellsPerStack, numClasses } = { ...NB101_DEFAULTS, ...o.overrides };
-  const net = new NetworkBuilder(o.batchSize, o.seed, "nb101", o.foldZeros ?? true);
+  const net = new NetworkBuilder(o.batchSize, o.seed, "nb101", o.foldZeros ?? true, o.shareRelus ?? true);
   const input = net.input([3, 32, 32]);
   let x = convBnRelu(net, input, stemChannels, 3);
   let channels = stemChannels;

@@ -9,6 +9,8 @@ export interface NetworkOptions {
   readonly overrides?: Readonly<Record<string, number>>;
   /** Fold tensors known to be zero at initialisation (default true). */
   readonly foldZeros?: boolean;
+  /** One Relu node per distinct input tensor (default true); false for exports. */
+  readonly shareRelus?: boolean;
 }
 
 export interface BuiltNetwork {

@@ -1,4 +1,4 @@
-import { getSpace, scoreArchitecture, scoringBatch, type ArchitectureScore, type RuntimeConfig, type TapStrategy } from "@das/core";
+import { DasError, getSpace, scoreArchitecture, scoringBatch, type ArchitectureScore, type RuntimeConfig, type TapStrategy } from "@das/core";
 import { loadScoringImages, resolveDataDir } from "../data/data-dir.js";
 import { nodeRuntime } from "../runtime/node-runtime.js";
 import { cachedTapChoice } from "../runtime/tap-choice-cache.js";
@@ -28,8 +28,11 @@ export class ScoringSession {
       provider: providerFlag(flags.provider),
       threads: flags.threads === undefined ? undefined : intFlag("threads", flags.threads, 1, 256),
     });
-    const set = loadScoringImages(this.dataset, resolveDataDir(flags["data-dir"]));
-    this.batch = scoringBatch(set, this.batchSize, this.seed);
+    const { set, mean, std } = loadScoringImages(this.dataset, resolveDataDir(flags["data-dir"]));
+    if (this.space !== "onnx" && set.shape[0] !== 3) {
+      throw new DasError("INVALID_DATASET", `the ${this.space} networks take 3-channel 32x32 images; use --dataset cifar10`);
+    }
+    this.batch = scoringBatch(set, this.batchSize, this.seed, mean, std);
   }
 
   /** `--tap auto` (the default) measures the strategies once per machine and batch size. */

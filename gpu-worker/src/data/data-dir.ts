@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DasError, parseCifar10, type ImageSet } from "@das/core";
+import { gunzipSync } from "node:zlib";
+import { CIFAR10_MEAN, CIFAR10_STD, DasError, MNIST_MEAN, MNIST_STD, parseCifar10, parseMnist, type ImageSet } from "@das/core";
 
-/** The small real data set shipped with the package: the first 512 CIFAR-10 training images. */
+/** The small real data sets shipped with the package (first 512 CIFAR-10 training and MNIST test images). */
 export const BUNDLED_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../data");
 
 /** `--data-dir`, else DAS_DATA_DIR, else the bundled data. */
@@ -11,21 +12,39 @@ export function resolveDataDir(flag?: string): string {
   return resolve(flag || process.env.DAS_DATA_DIR || BUNDLED_DATA_DIR);
 }
 
-const DATASETS = ["cifar10"] as const;
+export interface ScoringImages {
+  readonly set: ImageSet;
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+}
+
+export const DATASETS = ["cifar10", "mnist"] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+function firstExisting(dir: string, files: readonly string[], dataset: string): string {
+  const found = files.map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (!found) {
+    throw new DasError("INVALID_DATASET", `no ${dataset} data in ${dir} (looked for ${files.join(", ")}); set --data-dir or DAS_DATA_DIR`);
+  }
+  return found;
+}
 
 /**
- * Training images for scoring. The full train-4000.bin is used when present;
- * the bundled train-512.bin holds the same first 512 records, and scoring
- * batches come from those only, so both give identical scores.
+ * Images for scoring. The full files are used when present; the bundled
+ * 512-image files hold the same first 512 records, and scoring batches come
+ * from those only, so both give identical scores.
  */
-export function loadScoringImages(dataset: string, dataDir: string): ImageSet {
-  if (!(DATASETS as readonly string[]).includes(dataset)) {
-    throw new DasError("INVALID_DATASET", `unknown dataset '${dataset}'; available: ${DATASETS.join(", ")}`, { dataset });
+export function loadScoringImages(dataset: string, dataDir: string): ScoringImages {
+  if (dataset === "cifar10") {
+    const file = firstExisting(join(dataDir, "cifar10"), ["train-4000.bin", "train-512.bin"], dataset);
+    return { set: parseCifar10(readFileSync(file), file), mean: CIFAR10_MEAN, std: CIFAR10_STD };
   }
-  const candidates = ["train-4000.bin", "train-512.bin"].map((f) => join(dataDir, dataset, f));
-  const file = candidates.find((f) => existsSync(f));
-  if (!file) {
-    throw new DasError("INVALID_DATASET", `no CIFAR-10 training file in ${join(dataDir, dataset)} (looked for ${candidates.join(", ")}); set --data-dir or DAS_DATA_DIR`);
+  if (dataset === "mnist") {
+    const dir = join(dataDir, "mnist");
+    const images = firstExisting(dir, ["t10k-images-idx3-ubyte.gz", "t10k-512-images-idx3-ubyte.gz"], dataset);
+    const labels = images.replace("images-idx3", "labels-idx1");
+    const set = parseMnist(gunzipSync(readFileSync(images)), existsSync(labels) ? gunzipSync(readFileSync(labels)) : undefined, images);
+    return { set, mean: MNIST_MEAN, std: MNIST_STD };
   }
-  return parseCifar10(readFileSync(file), file);
+  throw new DasError("INVALID_DATASET", `unknown dataset '${dataset}'; available: ${DATASETS.join(", ")}`, { dataset });
 }

@@ -27,6 +27,8 @@ export function nodeRuntime(o: NodeRuntimeOptions = {}): RuntimeConfig {
       interOpNumThreads: 1,
       graphOptimizationLevel: "all",
       executionMode: "sequential",
+      // Warnings (e.g. old exporters' initializers listed as inputs) would flood stderr; errors still surface as exceptions.
+      logSeverityLevel: 3,
     },
   };
 }

@@ -2,12 +2,17 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DasError, getSpace, isDasError, parseCsv, specOfRow, type ArchitectureScore, type SearchSpace } from "@das/core";
 import { requireFlag, SCORING_FLAGS } from "../options.js";
+import { scoreModels } from "./score-models.js";
 import { Progress } from "../progress.js";
 import { ScoringSession } from "../scoring-session.js";
 
-export const SCORE_USAGE = `das score --space nb201 (--arch SPEC ... | --archs FILE) [--dataset cifar10]
+export const SCORE_USAGE = `das score --space nb201|nb101|darts (--arch SPEC ... | --archs FILE) [--dataset cifar10]
           [--batch-size 128] [--seed 1] [--tap auto|gram-int8|gram-f32|bits] [--data-dir DIR] [--json]
-  FILE: one spec per line, or a CSV with the space's spec column (nb201: arch).
+  FILE: one spec per line, or a CSV with the space's spec column (nb201: arch; nb101: adjacency and ops;
+  darts: genotype). NB101 specs are JSON {"adjacency": [[...]], "ops": [...]}.
+das score --space onnx --model FILE.onnx ... [--dataset cifar10|mnist]
+  Scores exported models (validated first: size, parse, opset, op allowlist, one image input, a Relu);
+  the data set follows the input (3x32x32 cifar10, 1x28x28 mnist) unless --dataset is given.
   --json prints one object per architecture; inputs that fail print {"arch", "error"} and the exit status is 2.`;
 
 /** Specs from a file: a CSV with the space's spec column, else one spec per line ('#' starts a comment). */
@@ -47,11 +52,19 @@ export function scoreLine(s: ArchitectureScore): string {
 }
 
 export async function scoreCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...SCORING_FLAGS, arch: { type: "string", multiple: true }, archs: { type: "string" } },
+    options: { ...SCORING_FLAGS, arch: { type: "string", multiple: true }, archs: { type: "string" }, model: { type: "string", multiple: true } },
     strict: true,
+    allowPositionals: true,
   });
+  if (values.space === "onnx") {
+    // `--model a.onnx b.onnx` (as a shell glob expands) means both.
+    const models = [...(values.model ?? []), ...positionals];
+    if (!models.length) throw new DasError("INVALID_ARGUMENT", "--space onnx needs --model FILE.onnx");
+    return scoreModels(models, { ...values, "dataset-explicit": argv.some((a) => a === "--dataset" || a.startsWith("--dataset=")) });
+  }
+  if (positionals.length) throw new DasError("INVALID_ARGUMENT", `unexpected argument '${positionals[0]}'`);
   const space = getSpace(requireFlag("space", values.space));
   const specs = [...(values.arch ?? []), ...(values.archs ? readSpecs(values.archs, space) : [])];
   if (specs.length === 0) throw new DasError("INVALID_ARGUMENT", "give --arch SPEC or --archs FILE");

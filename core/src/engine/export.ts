@@ -1,0 +1,15 @@
+import { getSpace } from "../spaces/registry.js";
+import { forwardModel } from "./forward-graph.js";
+
+/**
+ * A search-space network as a standalone ONNX model, as a PyTorch export would
+ * give it: one Relu node per ReLU module, zeros computed rather than folded,
+ * BatchNorm in training mode, a free batch dimension named "batch".
+ *
+ * @example exportNetwork("nb201", "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_1x1~2|", 1)
+ */
+export function exportNetwork(space: string, spec: string, seed: number, overrides?: Readonly<Record<string, number>>): Uint8Array {
+  const s = getSpace(space);
+  const built = s.build(s.parse(spec), { batchSize: 1, seed, overrides, foldZeros: false, shareRelus: false });
+  return forwardModel(built, "batch");
+}

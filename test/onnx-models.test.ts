@@ -1,0 +1,166 @@
+import { readFileSync } from "node:fs";
+import * as ort from "onnxruntime-node";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  attr,
+  buildNb201,
+  DEFAULT_MODEL_LIMITS,
+  encodeModel,
+  exportNetwork,
+  GraphBuilder,
+  parseCifar10,
+  parseNb201,
+  scoreModel,
+  scoreNetwork,
+  scoringBatch,
+  validateModel,
+  type DasError,
+  type RuntimeConfig,
+} from "../core/src/index.js";
+import { BUNDLED_DATA_DIR } from "../gpu-worker/src/data/data-dir.js";
+import { dataFile, hasSharedData, SKIP_NO_DATA } from "./shared-data.js";
+
+// Optimisations off: the exported graph and the built one then compute bit-identical activations.
+const runtime: RuntimeConfig = { ort, provider: "cpu", runtime: "onnxruntime-node", sessionOptions: { intraOpNumThreads: 2, graphOptimizationLevel: "disabled", logSeverityLevel: 3 } };
+const N = 16;
+
+function codeOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as DasError).code ?? String(e);
+  }
+  return "ok";
+}
+
+async function codeOfAsync(f: () => Promise<unknown>): Promise<string> {
+  try {
+    await f();
+  } catch (e) {
+    return (e as DasError).code ?? String(e);
+  }
+  return "ok";
+}
+
+/** A small valid CNN: Conv -> Relu -> GlobalAveragePool, with knobs to break it. */
+function tinyModel(o: { opset?: number; op?: string; inputShape?: number[]; relu?: boolean; cycle?: boolean; dangling?: boolean; reshapeTo?: number[] } = {}): Uint8Array {
+  const g = new GraphBuilder("tiny");
+  const x = g.input("x", o.inputShape ?? [1, 3, 32, 32]);
+  const w = g.initializer("w", [4, 3, 3, 3], Float32Array.from({ length: 108 }, (_, i) => Math.sin(i)));
+  let y = g.op(o.op ?? "Conv", [x, w], [1, 4, 30, 30], { kernel_shape: attr.ints([3, 3]) });
+  if (o.relu !== false) y = g.op("Relu", [y], y.shape);
+  if (o.reshapeTo) y = g.op("Reshape", [y, g.int64s("shape", o.reshapeTo)], o.reshapeTo);
+  else y = g.op("GlobalAveragePool", [y], [1, 4, 1, 1]);
+  g.output(y);
+  const model = g.build(o.opset ?? 13);
+  const nodes = [...model.graph.nodes];
+  if (o.cycle) nodes[0] = { ...nodes[0], inputs: [nodes[1].outputs[0], nodes[0].inputs[1]] };
+  if (o.dangling) nodes[1] = { ...nodes[1], inputs: ["nowhere"] };
+  return encodeModel({ ...model, graph: { ...model.graph, nodes } });
+}
+
+describe("ONNX model validation: a corpus of broken files, each with its code", () => {
+  const valid = tinyModel();
+
+  it("accepts the valid tiny model", () => {
+    expect(codeOf(() => validateModel(valid))).toBe("ok");
+  });
+
+  it.each([
+    ["empty file", () => new Uint8Array(0), "MODEL_PARSE_ERROR"],
+    ["truncated in half", () => valid.subarray(0, valid.length >> 1), "MODEL_PARSE_ERROR"],
+    ["random bytes", () => Uint8Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24), "MODEL_PARSE_ERROR"],
+    ["a PNG header", () => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), "MODEL_PARSE_ERROR"],
+    ["opset 3", () => tinyModel({ opset: 3 }), "UNSUPPORTED_OPSET"],
+    ["opset 99", () => tinyModel({ opset: 99 }), "UNSUPPORTED_OPSET"],
+    ["an unknown op", () => tinyModel({ op: "FancyConv" }), "UNSUPPORTED_OP"],
+    ["control flow (Loop)", () => tinyModel({ op: "Loop" }), "UNSUPPORTED_OP"],
+    ["a cycle", () => tinyModel({ cycle: true }), "INVALID_MODEL_GRAPH"],
+    ["a tensor nothing defines", () => tinyModel({ dangling: true }), "INVALID_MODEL_GRAPH"],
+    ["huge input dims", () => tinyModel({ inputShape: [1, 3, 100000, 100000] }), "INVALID_MODEL_INPUT"],
+    ["a text-like 2-D input", () => tinyModel({ inputShape: [1, 512] }), "INVALID_MODEL_INPUT"],
+    ["no Relu", () => tinyModel({ relu: false }), "NO_RELU"],
+  ])("%s -> %s", (_, make, code) => {
+    expect(codeOf(() => validateModel(make()))).toBe(code);
+  });
+
+  it("refuses a model over the size limit before parsing it", () => {
+    expect(codeOf(() => validateModel(valid, { ...DEFAULT_MODEL_LIMITS, maxBytes: 100 }))).toBe("MODEL_TOO_LARGE");
+  });
+
+  it("refuses initializers that declare more parameters than the limit", () => {
+    const g = new GraphBuilder("huge");
+    const x = g.input("x", [1, 3, 32, 32]);
+    const w = g.initializer("w", [4, 3, 3, 3], new Float32Array(108).fill(0.5).map((v, i) => v + i));
+    g.output(g.op("Relu", [g.op("Conv", [x, w], [1, 4, 30, 30])], [1, 4, 30, 30]));
+    const m = g.build(13);
+    const bytes = encodeModel({ ...m, graph: { ...m.graph, initializers: [...m.graph.initializers, { name: "big", dtype: "float32", dims: [100000, 100000], values: new Float32Array(0) }] } });
+    expect(codeOf(() => validateModel(bytes))).toBe("MODEL_TOO_LARGE");
+  });
+
+  it("turns a model that fails inside the runtime into a coded error, not a crash", async () => {
+    // Reshape of 3600 values to [7, 11] passes validation and fails only when run.
+    const bytes = tinyModel({ reshapeTo: [7, 11] });
+    const plan = validateModel(bytes);
+    const images = new Float32Array(N * 3 * 32 * 32);
+    expect(await codeOfAsync(() => scoreModel(bytes, plan, images, N, runtime, 30_000))).toBe("INVALID_MODEL_GRAPH");
+  });
+
+  it("stops a run that outlasts the time limit with TIMEOUT", async () => {
+    const plan = validateModel(valid);
+    expect(await codeOfAsync(() => scoreModel(valid, plan, new Float32Array(N * 3 * 32 * 32), N, runtime, 0))).toBe("TIMEOUT");
+  });
+});
+
+describe("scoring exported networks like built ones", () => {
+  let images: Float32Array;
+  beforeAll(() => {
+    images = scoringBatch(parseCifar10(readFileSync(`${BUNDLED_DATA_DIR}/cifar10/train-512.bin`)), N, 1);
+  });
+
+  it.each([
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+    "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_1x1~2|",
+  ])("an NB201 network exported to ONNX scores as the built network: %s", async (spec) => {
+    const overrides = { stemChannels: 8, cellsPerStage: 2 };
+    const bytes = exportNetwork("nb201", spec, 5, overrides);
+    const plan = validateModel(bytes);
+    expect(plan.input.batch).toBe("dynamic");
+    const fromOnnx = await scoreModel(bytes, plan, images, N, runtime, 60_000);
+    const built = await scoreNetwork(buildNb201(parseNb201(spec), { batchSize: N, seed: 5, overrides }), images, runtime);
+    expect(fromOnnx.mode).toBe("batch");
+    expect(fromOnnx.activationUnits).toBe(built.activationUnits);
+    expect(fromOnnx.reluCount).toBe(built.reluCount);
+    expect(fromOnnx.wot).toBe(built.wot);
+    expect(fromOnnx.distinguishing).toBe(built.distinguishing);
+  });
+});
+
+describe.skipIf(!hasSharedData)(`real exported models (${hasSharedData ? "shared/data/onnx" : SKIP_NO_DATA})`, () => {
+  it.each([
+    ["cntk_mnist8_opset8.onnx", { ok: true, mode: "per-image", channels: 1 }],
+    ["pytorch2.0_burn_mnist_opset16.onnx", { ok: true, mode: "per-image", channels: 1 }],
+    ["pytorch1.13_tiny_mnist_pool_dynbatch_opset13.onnx", { ok: true, mode: "batch", channels: 1 }],
+    ["pytorch1.7_lenet5_opset10.onnx", { ok: true, mode: "per-image", channels: 1 }],
+    ["pytorch1.6_resnet20_cifar_opset9.onnx", { ok: true, mode: "per-image", channels: 3 }],
+    ["tf2onnx1.6_cifar_cnn_nhwc_opset8.onnx", { ok: true, mode: "batch", channels: 3, layout: "NHWC" }],
+    ["caffe2_light_squeezenet_opset9.onnx", { code: "DEGENERATE_WEIGHTS" }],
+    ["pytorch1.13_cifar100_selu_NO_RELU_opset14.onnx", { code: "NO_RELU" }],
+  ])("%s", async (file, expected) => {
+    const bytes = new Uint8Array(readFileSync(dataFile(`onnx/${file}`)));
+    if ("code" in expected) {
+      expect(codeOf(() => validateModel(bytes))).toBe(expected.code);
+      return;
+    }
+    const plan = validateModel(bytes);
+    expect(plan.input.channels).toBe(expected.channels);
+    if (expected.layout) expect(plan.input.layout).toBe(expected.layout);
+    const c = plan.input.channels;
+    const images = Float32Array.from({ length: N * c * plan.input.height * plan.input.width }, (_, i) => Math.sin(i * 0.37));
+    const s = await scoreModel(bytes, plan, images, N, runtime, 60_000);
+    expect(s.mode).toBe(expected.mode);
+    expect(Number.isFinite(s.wot)).toBe(true);
+    expect(s.wot).toBeCloseTo(N * Math.log(s.activationUnits) + s.distinguishing, 9);
+    expect(s.params).toBeGreaterThan(1000);
+  });
+});
