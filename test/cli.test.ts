@@ -44,7 +44,7 @@ describe("das CLI", () => {
     expect(first.status).toBe(0);
     expect(first.stderr).toMatch(/\[tap\] measured gram-int8 [\d.]+ ms, gram-f32 [\d.]+ ms, bits [\d.]+ ms -> /);
     const choice = JSON.parse(readFileSync(join(cacheDir, "tap-choice.json"), "utf8"));
-    const entry = Object.values(choice)[0] as { strategy: string };
+    const entry = Object.values(choice).find((c) => (c as { batchSize: number }).batchSize === 24) as { strategy: string };
     expect(JSON.parse(first.lines[0]).tapStrategy).toBe(entry.strategy);
     const second = das(["score", "--space", "nb201", "--arch", SPEC, "--batch-size", "24", "--json"]);
     expect(second.stderr).not.toMatch(/\[tap\] measured/);
@@ -77,6 +77,22 @@ describe("das CLI", () => {
     expect(r.stderr).toMatch(/INVALID_ARGUMENT: --batch-size/);
     expect(das(["score", "--space", "nb999", "--arch", SPEC]).stderr).toMatch(/UNKNOWN_SEARCH_SPACE/);
     expect(das(["score", "--space", "nb201", "--arch", SPEC, "--frobnicate"]).status).toBe(2);
+  });
+
+  it("scores an exported NB201 network as an ONNX model, and reports bad models as coded JSON errors", () => {
+    const dir = mkdtempSync(join(tmpdir(), "das-onnx-"));
+    const model = join(dir, "net.onnx");
+    const cell = "|nor_conv_1x1~0|+|skip_connect~0|none~1|+|none~0|none~1|avg_pool_3x3~2|";
+    expect(das(["export", "--space", "nb201", "--arch", cell, "--out", model]).status).toBe(0);
+    const broken = join(dir, "broken.onnx");
+    writeFileSync(broken, readFileSync(model).subarray(0, 100));
+    const r = das(["score", "--space", "onnx", "--model", model, broken, "--batch-size", "16", "--json", "--quiet"]);
+    expect(r.status).toBe(2);
+    const [ok, bad] = r.lines.map((l) => JSON.parse(l));
+    const native = JSON.parse(das(["score", "--space", "nb201", "--arch", cell, "--batch-size", "16", "--json", "--tap", "bits"]).lines[0]);
+    expect(ok).toMatchObject({ space: "onnx", mode: "batch", dataset: "cifar10", activationUnits: native.activationUnits, reluCount: native.reluCount });
+    expect(ok.wot).toBeCloseTo(native.wot, 0); // same network; optimised graphs differ in float rounding only
+    expect(bad).toEqual({ model: broken, error: { code: "MODEL_PARSE_ERROR", message: expect.any(String) } });
   });
 
   it.skipIf(!hasSharedData)(`evaluates proxies against ground truth (${hasSharedData ? "first 40 dev architectures" : SKIP_NO_DATA})`, () => {

@@ -3,6 +3,7 @@ import { isDasError } from "@das/core";
 import { benchCommand, BENCH_USAGE } from "./commands/bench.js";
 import { calibrateCommand, CALIBRATE_USAGE } from "./commands/calibrate.js";
 import { evalCommand, EVAL_USAGE } from "./commands/eval.js";
+import { exportCommand, EXPORT_USAGE } from "./commands/export.js";
 import { scoreCommand, SCORE_USAGE } from "./commands/score.js";
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   eval: { run: evalCommand, usage: EVAL_USAGE },
   calibrate: { run: calibrateCommand, usage: CALIBRATE_USAGE },
   bench: { run: benchCommand, usage: BENCH_USAGE },
+  export: { run: exportCommand, usage: EXPORT_USAGE },
 };
 
 const USAGE = `das: training-free architecture scores (WOT, DAS) on NAS search spaces
