@@ -98,6 +98,32 @@ describe("ONNX model validation: a corpus of broken files, each with its code", 
     expect(codeOf(() => validateModel(bytes))).toBe("MODEL_TOO_LARGE");
   });
 
+  it("refuses dimensions whose product overflows (a NaN must not slip past the parameter limit)", () => {
+    const m = new GraphBuilder("nan");
+    const x = m.input("x", [1, 3, 32, 32]);
+    const w = m.initializer("w", [4, 3, 3, 3], Float32Array.from({ length: 108 }, (_, i) => Math.sin(i)));
+    m.output(m.op("Relu", [m.op("Conv", [x, w], [1, 4, 30, 30])], [1, 4, 30, 30]));
+    const spec = m.build(13);
+    const bogus = { name: "b", dtype: "float32" as const, dims: [2 ** 52, 0], values: new Float32Array(0) };
+    const later = { name: "c", dtype: "float32" as const, dims: [1e15], values: new Float32Array(0) };
+    expect(codeOf(() => validateModel(encodeModel({ ...spec, graph: { ...spec.graph, initializers: [...spec.graph.initializers, bogus, later] } })))).toBe("MODEL_TOO_LARGE");
+  });
+
+  it("does not mistake omitted optional outputs (empty names) for a cycle", () => {
+    const g = new GraphBuilder("opt");
+    const x = g.input("x", [1, 3, 32, 32]);
+    const w = g.initializer("w", [4, 3, 3, 3], Float32Array.from({ length: 108 }, (_, i) => Math.sin(i)));
+    const y = g.op("Relu", [g.op("Conv", [x, w], [1, 4, 30, 30])], [1, 4, 30, 30]);
+    g.output(y);
+    const spec = g.build(13);
+    const nodes = [
+      ...spec.graph.nodes,
+      { op: "Dropout", inputs: [y.name], outputs: ["d1", ""], name: "drop1" },
+      { op: "Dropout", inputs: ["d1", ""], outputs: ["d2", ""], name: "drop2" },
+    ];
+    expect(codeOf(() => validateModel(encodeModel({ ...spec, graph: { ...spec.graph, nodes } })))).toBe("ok");
+  });
+
   it("turns a model that fails inside the runtime into a coded error, not a crash", async () => {
     // Reshape of 3600 values to [7, 11] passes validation and fails only when run.
     const bytes = tinyModel({ reshapeTo: [7, 11] });

@@ -63,10 +63,11 @@ export function dasValue(rule: DasRule, m: Pick<NetworkScore, "batchSize" | "dis
 export async function scoreArchitecture(req: ScoreRequest, images: Float32Array, runtime: RuntimeConfig): Promise<ArchitectureScore> {
   const started = performance.now();
   const space = getSpace(req.space);
-  const spec = space.parse(req.spec);
-  const arch = space.canonical(spec);
+  const arch = space.canonical(space.parse(req.spec));
   const archId = await architectureId(space.name, arch);
-  const built = space.build(spec, { batchSize: req.batchSize, seed: req.seed, overrides: req.overrides });
+  // Built from the canonical form, so equal ids always get equal networks and equal scores
+  // (two labellings of one NB101 cell would otherwise draw their weights in different orders).
+  const built = space.build(space.parse(arch), { batchSize: req.batchSize, seed: req.seed, overrides: req.overrides });
   const tapStrategy = req.tapStrategy ?? "gram-int8";
   const s = await scoreNetwork(built, images, runtime, tapStrategy);
   const rule = req.dasRule ?? defaultDasRule(space.name);

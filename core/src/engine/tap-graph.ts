@@ -32,6 +32,13 @@ export interface TapSummary {
   readonly liveTaps: number;
 }
 
+/** Kernel entries are int32 counts up to N_A: refuse networks whose weighted unit count could overflow them. */
+export function checkCountRange(unitCount: number): void {
+  if (!(unitCount < 2 ** 31)) {
+    throw new DasError("MODEL_TOO_LARGE", `${unitCount} ReLU units per image (with multiplicity) exceed the exact int32 range of the kernel`);
+  }
+}
+
 export function summariseTaps(taps: readonly ActivationTap[]): TapSummary {
   let unitCount = 0;
   let reluCount = 0;
@@ -64,6 +71,7 @@ export function attachTaps(net: NetworkBuilder, strategy: TapStrategy): TapReado
   if (strategy === "gram-f32" && tooBig) {
     throw new DasError("INVALID_ARGUMENT", `gram-f32 is exact only below 2^24 units per tap; ${tooBig.tensor.name} has ${tooBig.units * tooBig.multiplicity}`);
   }
+  checkCountRange(summariseTaps(net.taps).unitCount);
   const flatShape = g.int64s("flat_shape", [n, -1]);
   const zero = g.scalar("zero", 0);
   const codes = live.map((tap) => g.op("Greater", [g.op("Reshape", [tap.tensor, flatShape], [n, tap.units]), zero], [n, tap.units], undefined, "bool"));

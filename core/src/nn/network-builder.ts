@@ -34,6 +34,8 @@ export interface PoolOptions {
 
 /** PyTorch's BatchNorm2d default epsilon. */
 export const BN_EPSILON = 1e-5;
+/** ONNX momentum weighs the old running value: 0.9 is PyTorch's momentum 0.1. */
+export const BN_MOMENTUM = 0.9;
 
 /**
  * Network layers over a GraphBuilder with PyTorch-default initialisation,
@@ -69,6 +71,8 @@ export class NetworkBuilder {
     readonly foldZeros = true,
     /** One Relu node per distinct input (default); off, one per ReLU module, as an export should be. */
     readonly shareRelus = true,
+    /** "batch": BatchNorm normalises with batch statistics (scoring, training); "running": with its running statistics (evaluation). */
+    readonly batchNormStats: "batch" | "running" = "batch",
   ) {
     this.graph = new GraphBuilder(name);
     this.rng = new Rng(seed);
@@ -101,9 +105,9 @@ export class NetworkBuilder {
     this.params += weight.length + (b?.length ?? 0);
     this.macs += outH * outW * outChannels * (fanIn + (bias ? 1 : 0));
     if (x.zero && !b) return this.zeros(shape);
-    const wv = this.graph.initializer("conv_w", [outChannels, cIn / groups, k, k], weight);
+    const wv = this.graph.initializer("conv_w", [outChannels, cIn / groups, k, k], weight, "float32", true);
     const inputs: Value[] = [x.zero ? this.materialize(x) : x, wv];
-    if (b) inputs.push(this.graph.initializer("conv_b", [outChannels], b));
+    if (b) inputs.push(this.graph.initializer("conv_b", [outChannels], b, "float32", true));
     return this.graph.op("Conv", inputs, shape, {
       kernel_shape: attr.ints([k, k]),
       strides: attr.ints([stride, stride]),
@@ -123,19 +127,21 @@ export class NetworkBuilder {
     if (affine) this.params += 2 * c;
     if (x.zero) return x; // (0 - 0) / sqrt(0 + eps) * 1 + 0
     const g = this.graph;
-    // Training mode requires the running-statistics outputs too; only Y is used.
-    const [y] = g.opMulti(
-      "BatchNormalization",
-      [
-        x,
-        g.initializer("bn_gamma", [c], new Float32Array(c).fill(1)),
-        g.initializer("bn_beta", [c], new Float32Array(c)),
-        g.initializer("bn_mean", [c], new Float32Array(c)),
-        g.initializer("bn_var", [c], new Float32Array(c).fill(1)),
-      ],
-      [{ shape: x.shape }, { shape: [c] }, { shape: [c] }],
-      { epsilon: attr.float(BN_EPSILON), momentum: attr.float(0.9), training_mode: attr.int(1) },
-    );
+    const inputs = [
+      x,
+      g.initializer("bn_gamma", [c], new Float32Array(c).fill(1), "float32", affine),
+      g.initializer("bn_beta", [c], new Float32Array(c), "float32", affine),
+      g.initializer("bn_mean", [c], new Float32Array(c)),
+      g.initializer("bn_var", [c], new Float32Array(c).fill(1)),
+    ];
+    if (this.batchNormStats === "running") return g.op("BatchNormalization", inputs, x.shape, { epsilon: attr.float(BN_EPSILON) });
+    // Training mode requires the running-statistics outputs too; Y is the activation, the others
+    // are the updated running statistics (used by training-step graphs).
+    const [y] = g.opMulti("BatchNormalization", inputs, [{ shape: x.shape }, { shape: [c] }, { shape: [c] }], {
+      epsilon: attr.float(BN_EPSILON),
+      momentum: attr.float(BN_MOMENTUM),
+      training_mode: attr.int(1),
+    });
     return y;
   }
 
@@ -206,7 +212,7 @@ export class NetworkBuilder {
     const g = this.graph;
     return g.op(
       "Gemm",
-      [x.zero ? this.materialize(x) : x, g.initializer("fc_w", [outFeatures, inFeatures], weight), g.initializer("fc_b", [outFeatures], bias)],
+      [x.zero ? this.materialize(x) : x, g.initializer("fc_w", [outFeatures, inFeatures], weight, "float32", true), g.initializer("fc_b", [outFeatures], bias, "float32", true)],
       [n, outFeatures],
       { transB: attr.int(1) },
     );

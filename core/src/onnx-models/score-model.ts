@@ -5,6 +5,7 @@ import { PopcountGram } from "../engine/popcount-gram.js";
 import type { RuntimeConfig } from "../engine/ort.js";
 import { hammingKernelFromGram } from "../scoring/kernel.js";
 import { atomicMetrics, type AtomicMetrics } from "../scoring/metrics.js";
+import { checkCountRange } from "../engine/tap-graph.js";
 import type { ImageInput, ModelPlan } from "./validate.js";
 
 export interface ModelScore extends AtomicMetrics {
@@ -18,6 +19,8 @@ export interface ModelScore extends AtomicMetrics {
 }
 
 const TAP_PREFIX = "das_tap_";
+/** Codes kept on the host for one model (one byte per unit and image). */
+const MAX_CODE_BYTES = 1 << 30;
 
 /** NCHW images to the model's layout. */
 function toLayout(images: Float32Array, n: number, c: number, h: number, w: number, layout: ImageInput["layout"]): Float32Array {
@@ -58,10 +61,15 @@ export async function scoreModel(
   if (!mode) {
     throw new DasError("INVALID_MODEL_INPUT", `input '${input.name}' has a fixed batch of ${input.batch}; scoring needs a free batch dimension, ${n}, or 1`);
   }
-  const taken = new Set(plan.model.nodes.flatMap((node) => node.outputs));
+  // Every name the model uses, so appended names cannot clash; one counter per prefix keeps naming linear.
+  const m = plan.model;
+  const taken = new Set([...m.nodes.flatMap((node) => [...node.outputs, node.name]), ...m.initializers.map((i) => i.name), ...m.inputs.map((i) => i.name), ...m.outputs.map((o) => o.name)]);
+  const counters = new Map<string, number>();
   const fresh = (base: string) => {
-    let name = base;
-    for (let k = 1; taken.has(name); k++) name = `${base}_${k}`;
+    let k = counters.get(base) ?? 0;
+    let name = `${base}_${k}`;
+    while (taken.has(name)) name = `${base}_${++k}`;
+    counters.set(base, k + 1);
     taken.add(name);
     return name;
   };
@@ -76,8 +84,8 @@ export async function scoreModel(
     outputs.push({ name: code, dtype: "bool" });
     return code;
   });
-  const weighted = plan.model.nodes.filter((node) => ["Conv", "Gemm", "MatMul"].includes(node.op));
-  const shapes = weighted.map((node) => {
+  const weightedNodes = plan.model.nodes.filter((node) => ["Conv", "Gemm", "MatMul"].includes(node.op));
+  const shapes = weightedNodes.map((node) => {
     const s = fresh(`${TAP_PREFIX}shape`);
     nodes.push({ op: "Shape", inputs: [node.outputs[0]], outputs: [s], name: s });
     outputs.push({ name: s, dtype: "int64" });
@@ -103,12 +111,22 @@ export async function scoreModel(
     let shapeValues: number[][] = [];
     try {
       const runs = mode === "batch" ? [{ data, b: n }] : Array.from({ length: n }, (_, i) => ({ data: data.subarray(i * c * h * w, (i + 1) * c * h * w), b: 1 }));
+      let codeTotal = 0;
       for (const r of runs) {
         const out = await session.run({ [input.name]: new runtime.ort.Tensor("float32", r.data, dims(r.b)) }, fetch);
-        codes.forEach((name, k) => codeBytes[k].push(out[name].data as Uint8Array));
+        codes.forEach((name, k) => {
+          // Codes are rows per image: a Relu whose input does not carry the batch on axis 0 cannot be scored.
+          if (out[name].dims[0] !== r.b) {
+            throw new DasError("INVALID_MODEL_GRAPH", `the input of Relu-read tensor '${plan.reluInputs[k].name}' has ${out[name].dims[0]} rows for a batch of ${r.b}: its first axis is not the batch`);
+          }
+          codeTotal += out[name].data.length;
+          if (codeTotal > MAX_CODE_BYTES) throw new DasError("MODEL_TOO_LARGE", `the model's ReLU inputs exceed ${MAX_CODE_BYTES} bytes of codes for the batch`);
+          codeBytes[k].push(out[name].data as Uint8Array);
+        });
         shapeValues = shapes.map((name) => Array.from(out[name].data as BigInt64Array, Number));
       }
     } catch (e) {
+      if (e instanceof DasError) throw e;
       throw new DasError("INVALID_MODEL_GRAPH", `the model failed to run on a [${dims(mode === "batch" ? n : 1).join(", ")}] batch: ${(e as Error).message.split("\n")[0]}`, {}, { cause: e });
     } finally {
       await session.release();
@@ -119,6 +137,8 @@ export async function scoreModel(
 
   const gram = await PopcountGram.create(n);
   let unitCount = 0;
+  const weighted = plan.reluInputs.reduce((a, r, k) => a + (codeBytes[k].reduce((b, p) => b + p.length, 0) / n) * r.multiplicity, 0);
+  checkCountRange(weighted);
   plan.reluInputs.forEach((r, k) => {
     const parts = codeBytes[k];
     const all = parts.length === 1 ? parts[0] : concatBytes(parts);
@@ -126,11 +146,12 @@ export async function scoreModel(
     gram.accumulate(all, units, r.multiplicity);
     unitCount += units * r.multiplicity;
   });
+  checkCountRange(unitCount);
   const metrics = atomicMetrics(hammingKernelFromGram(gram.result(), n, unitCount), n, unitCount);
   return {
     ...metrics,
     params: plan.params,
-    flops: flopsFromShapes(plan, weighted, shapeValues, mode === "batch" ? n : 1),
+    flops: flopsFromShapes(plan, weightedNodes, shapeValues, mode === "batch" ? n : 1),
     reluCount: plan.reluInputs.reduce((a, r) => a + r.multiplicity, 0),
     mode,
     layout: input.layout,

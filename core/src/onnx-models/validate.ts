@@ -32,8 +32,10 @@ function fail(code: ConstructorParameters<typeof DasError>[0], message: string, 
 function checkGraph(m: DecodedModel): void {
   const defined = new Set<string>(["", ...m.inputs.map((i) => i.name), ...m.initializers.map((i) => i.name)]);
   const producers = new Map<string, number>();
+  // "" names an omitted optional input or output: never a dependency.
   m.nodes.forEach((n, k) => n.outputs.forEach((o) => {
-    if (o !== "" && (producers.has(o) || defined.has(o))) fail("INVALID_MODEL_GRAPH", `tensor '${o}' is defined twice (node ${n.name || n.op})`, { tensor: o });
+    if (o === "") return;
+    if (producers.has(o) || defined.has(o)) fail("INVALID_MODEL_GRAPH", `tensor '${o}' is defined twice (node ${n.name || n.op})`, { tensor: o });
     producers.set(o, k);
   }));
   for (const n of m.nodes) {
@@ -43,7 +45,14 @@ function checkGraph(m: DecodedModel): void {
   }
   const waiting = m.nodes.map((n) => new Set(n.inputs.filter((i) => producers.has(i))).size);
   const readers = new Map<string, number[]>();
-  m.nodes.forEach((n, k) => new Set(n.inputs).forEach((i) => producers.has(i) && readers.set(i, [...(readers.get(i) ?? []), k])));
+  m.nodes.forEach((n, k) =>
+    new Set(n.inputs).forEach((i) => {
+      if (!producers.has(i)) return;
+      const list = readers.get(i);
+      if (list) list.push(k);
+      else readers.set(i, [k]);
+    }),
+  );
   const ready = m.nodes.map((_, k) => k).filter((k) => waiting[k] === 0);
   let done = 0;
   while (ready.length) {
@@ -105,12 +114,19 @@ export function validateModel(bytes: Uint8Array, limits: ModelLimits = DEFAULT_M
       fail("UNSUPPORTED_OP", `operator ${n.domain ? n.domain + "." : ""}${n.op} (node ${n.name || "unnamed"}) is not supported for scoring`, { op: n.op, node: n.name });
     }
   }
+  // Parameters: float initializers, less BatchNorm running statistics (buffers, not parameters).
+  const buffers = new Set(model.nodes.filter((n) => n.op === "BatchNormalization").flatMap((n) => n.inputs.slice(3, 5)));
+  let floats = 0;
   let params = 0;
   for (const init of model.initializers) {
-    if (init.dims.some((d) => d < 0)) fail("MODEL_PARSE_ERROR", `initializer ${init.name} has a negative dimension`);
+    if (init.external) fail("INVALID_MODEL_GRAPH", `initializer ${init.name} keeps its data in an external file; upload a self-contained model`);
+    if (init.dims.some((d) => !Number.isInteger(d) || d < 0 || d > limits.maxParameters)) {
+      fail("MODEL_TOO_LARGE", `initializer ${init.name} has dimensions [${init.dims.join(", ")}] beyond the limit of ${limits.maxParameters}`);
+    }
     const size = init.dims.reduce((a, b) => a * b, 1);
-    if (init.dataType === FLOAT) params += size;
-    if (params > limits.maxParameters) fail("MODEL_TOO_LARGE", `more than ${limits.maxParameters} float parameters`);
+    if (init.dataType === FLOAT) floats += size;
+    if (init.dataType === FLOAT && !buffers.has(init.name)) params += size;
+    if (!(floats <= limits.maxParameters)) fail("MODEL_TOO_LARGE", `more than ${limits.maxParameters} float parameters`);
   }
   checkGraph(model);
   const input = imageInput(model, limits);

@@ -1,3 +1,4 @@
+import { DasError } from "../errors.js";
 import { ProtoReader } from "./protobuf-reader.js";
 
 /** What validation and tap attachment need of an ONNX model; weights stay in the original bytes. */
@@ -22,6 +23,8 @@ export interface DecodedInitializer {
   readonly dataType: number;
   /** float32 values when stored as raw_data or float_data (for the constant-weight check). */
   readonly floats?: Float32Array;
+  /** The data lives in an external file (refused: uploads must be self-contained). */
+  readonly external: boolean;
 }
 
 export interface DecodedModel {
@@ -33,6 +36,9 @@ export interface DecodedModel {
   readonly inputs: readonly DecodedValueInfo[];
   readonly outputs: readonly DecodedValueInfo[];
 }
+
+/** Names a node may list: far beyond real models, small enough to bound parsing work. */
+const MAX_NODE_IO = 4096;
 
 function readNode(r: ProtoReader): DecodedNode {
   const inputs: string[] = [];
@@ -48,6 +54,7 @@ function readNode(r: ProtoReader): DecodedNode {
     else if (field === 4 && wire === 2) op = r.string();
     else if (field === 7 && wire === 2) domain = r.string();
     else r.skip(wire);
+    if (inputs.length + outputs.length > MAX_NODE_IO) throw new DasError("MODEL_TOO_LARGE", `a node lists more than ${MAX_NODE_IO} inputs and outputs`);
   }
   return { op, domain, name, inputs, outputs };
 }
@@ -104,6 +111,7 @@ function readInitializer(r: ProtoReader): DecodedInitializer {
   let name = "";
   let dataType = 0;
   let raw: Uint8Array | undefined;
+  let external = false;
   const floatData: number[] = [];
   while (!r.done) {
     const { field, wire } = r.tag();
@@ -111,6 +119,10 @@ function readInitializer(r: ProtoReader): DecodedInitializer {
     else if (field === 2 && wire === 0) dataType = r.int();
     else if (field === 8 && wire === 2) name = r.string();
     else if (field === 9 && wire === 2) raw = r.bytes();
+    else if (field === 13 && wire === 2) {
+      external = true;
+      r.skip(wire);
+    } else if (field === 14 && wire === 0) external = r.int() === 1 || external;
     else if (field === 4 && wire === 2) {
       const p = r.sub();
       while (!p.done) floatData.push(p.float32());
@@ -120,12 +132,13 @@ function readInitializer(r: ProtoReader): DecodedInitializer {
   let floats: Float32Array | undefined;
   if (dataType === FLOAT && raw && raw.length % 4 === 0) floats = new Float32Array(new Uint8Array(raw).buffer); // a copy: raw may be a view of a pooled buffer
   else if (dataType === FLOAT && floatData.length) floats = Float32Array.from(floatData);
-  return { name, dims, dataType, floats };
+  return { name, dims, dataType, floats, external };
 }
 
 /**
  * Decodes the parts of a ModelProto we need. Throws MODEL_PARSE_ERROR on
- * malformed bytes; never allocates more than the input's size in structure.
+ * malformed bytes; node name lists are capped so hostile files cannot make
+ * parsing quadratic or huge.
  */
 export function decodeModel(bytes: Uint8Array): DecodedModel {
   const r = new ProtoReader(bytes);

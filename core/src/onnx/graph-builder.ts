@@ -25,8 +25,37 @@ export class GraphBuilder {
   private readonly inputs: Value[] = [];
   private readonly outputs: Value[] = [];
   private readonly counters = new Map<string, number>();
+  private readonly values = new Map<string, Value>();
+  /** Initializers that are trained (weights, BN affine): graph inputs in a training-step graph. */
+  readonly trainable: Value[] = [];
 
   constructor(readonly name = "graph") {}
+
+  /** The value (shape, type) of a tensor of this graph. */
+  valueOf(name: string): Value {
+    const v = this.values.get(name);
+    if (!v) throw new DasError("INTERNAL", `graph ${this.name} has no tensor '${name}'`);
+    return v;
+  }
+
+  /** The data of an initializer (e.g. a parameter's initial values). */
+  initializerData(name: string): TensorData {
+    const t = this.initializers.get(name);
+    if (!t) throw new DasError("INTERNAL", `graph ${this.name} has no initializer '${name}'`);
+    return t;
+  }
+
+  /** Replaces an initializer's values (e.g. with trained weights), same shape. */
+  setInitializer(name: string, values: Float32Array): void {
+    const t = this.initializerData(name);
+    if (t.values.length !== values.length) throw new DasError("INTERNAL", `initializer ${name}: ${values.length} values for ${t.values.length}`);
+    this.initializers.set(name, { ...t, values });
+  }
+
+  private record<T extends Value>(v: T): T {
+    this.values.set(v.name, v);
+    return v;
+  }
 
   /** A name not used before in this graph, e.g. `conv_3`. */
   fresh(prefix: string): string {
@@ -36,19 +65,21 @@ export class GraphBuilder {
   }
 
   input(name: string, shape: readonly number[], dtype: DataType = "float32"): Value {
-    const v = { name, shape: [...shape], dtype };
+    const v = this.record({ name, shape: [...shape], dtype });
     this.inputs.push(v);
     return v;
   }
 
-  initializer(prefix: string, dims: readonly number[], values: TensorValues, dtype: DataType = "float32"): Value {
+  initializer(prefix: string, dims: readonly number[], values: TensorValues, dtype: DataType = "float32", trainable = false): Value {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (values.length !== expected) {
       throw new DasError("INTERNAL", `initializer ${prefix}: ${values.length} values for dims [${dims.join(", ")}]`);
     }
     const name = this.fresh(prefix);
     this.initializers.set(name, { name, dtype, dims: [...dims], values });
-    return { name, shape: [...dims], dtype };
+    const v = this.record({ name, shape: [...dims], dtype });
+    if (trainable) this.trainable.push(v);
+    return v;
   }
 
   /** Scalar or 1-D int64 constant (shapes, axes). */
@@ -85,7 +116,7 @@ export class GraphBuilder {
       }
     }
     const name = this.fresh(op.toLowerCase());
-    const outs = outputs.map((o, k) => ({ name: k === 0 ? name : `${name}_out${k}`, shape: [...o.shape], dtype: o.dtype ?? "float32" }));
+    const outs = outputs.map((o, k) => this.record({ name: k === 0 ? name : `${name}_out${k}`, shape: [...o.shape], dtype: o.dtype ?? ("float32" as DataType) }));
     this.nodes.push({
       op,
       name,
@@ -100,20 +131,25 @@ export class GraphBuilder {
     this.outputs.push(v);
   }
 
-  /** @param symbolicBatch name dimension 0 of the graph's inputs and outputs symbolically (exports). */
-  build(opset = DEFAULT_OPSET, symbolicBatch?: string): ModelSpec {
+  /**
+   * @param symbolicBatch name dimension 0 of the graph's inputs and outputs symbolically (exports).
+   * @param trainableAsInputs trained initializers become graph inputs (training-step graphs).
+   */
+  build(opset = DEFAULT_OPSET, symbolicBatch?: string, trainableAsInputs = false, extraInputs: readonly string[] = []): ModelSpec {
     if (this.outputs.length === 0) throw new DasError("INTERNAL", `graph ${this.name} has no outputs`);
     const used = new Set<string>();
     for (const n of this.nodes) for (const i of n.inputs) used.add(i);
     for (const o of this.outputs) used.add(o.name);
+    const asInput = new Set([...(trainableAsInputs ? this.trainable.map((t) => t.name) : []), ...extraInputs]);
+    const inputs = [...this.inputs, ...[...asInput].map((n) => this.valueOf(n))];
     return {
       opset,
       graph: {
         name: this.name,
         nodes: [...this.nodes],
-        inputs: symbolicBatch ? this.inputs.map((v) => ({ ...v, shape: [symbolicBatch, ...v.shape.slice(1)] })) : this.inputs,
+        inputs: symbolicBatch ? inputs.map((v) => ({ ...v, shape: [symbolicBatch, ...v.shape.slice(1)] })) : inputs,
         outputs: symbolicBatch ? this.outputs.map((v) => ({ ...v, shape: [symbolicBatch, ...v.shape.slice(1)] })) : this.outputs,
-        initializers: [...this.initializers.values()].filter((t) => used.has(t.name)),
+        initializers: [...this.initializers.values()].filter((t) => used.has(t.name) && !asInput.has(t.name)),
       },
     };
   }

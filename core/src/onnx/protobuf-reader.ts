@@ -5,6 +5,8 @@ import { DasError } from "../errors.js";
  * checked against the buffer, so truncated or hostile input fails with
  * MODEL_PARSE_ERROR instead of reading past the end or looping.
  */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 export class ProtoReader {
   pos: number;
   readonly end: number;
@@ -69,7 +71,7 @@ export class ProtoReader {
 
   string(): string {
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(this.bytes());
+      return UTF8.decode(this.bytes());
     } catch (e) {
       if (e instanceof DasError) throw e;
       this.fail("invalid UTF-8 string");

@@ -178,7 +178,7 @@ function cell(net: NetworkBuilder, g: DartsGenotype, s0: Value, s1: Value, c: nu
 /** DARTS NetworkCIFAR (quark0/darts model.py) without the auxiliary head. */
 export function buildDarts(g: DartsGenotype, o: NetworkOptions): BuiltNetwork {
   const { channels, layers, numClasses, stemMultiplier } = { ...DARTS_DEFAULTS, ...o.overrides };
-  const net = new NetworkBuilder(o.batchSize, o.seed, "darts", o.foldZeros ?? true, o.shareRelus ?? true);
+  const net = new NetworkBuilder(o.batchSize, o.seed, "darts", o.foldZeros ?? true, o.shareRelus ?? true, o.batchNormStats ?? "batch");
   const input = net.input([3, 32, 32]);
   const stem = net.batchNorm(net.conv2d(input, { outChannels: stemMultiplier * channels, kernel: 3, padding: 1 }));
   let s0 = stem;

@@ -171,7 +171,7 @@ function cell(net: NetworkBuilder, x: Value, spec: Nb101Cell, outChannels: numbe
 /** The NB101 network (nasbench model_builder, as ported to PyTorch for NASWOT). */
 export function buildNb101(spec: Nb101Cell, o: NetworkOptions): BuiltNetwork {
   const { stemChannels, stacks, cellsPerStack, numClasses } = { ...NB101_DEFAULTS, ...o.overrides };
-  const net = new NetworkBuilder(o.batchSize, o.seed, "nb101", o.foldZeros ?? true, o.shareRelus ?? true);
+  const net = new NetworkBuilder(o.batchSize, o.seed, "nb101", o.foldZeros ?? true, o.shareRelus ?? true, o.batchNormStats ?? "batch");
   const input = net.input([3, 32, 32]);
   let x = convBnRelu(net, input, stemChannels, 3);
   let channels = stemChannels;
@@ -188,7 +188,11 @@ export function buildNb101(spec: Nb101Cell, o: NetworkOptions): BuiltNetwork {
 
 /** CSV rows hold `adjacency` and `ops` columns; the CLI and API take one JSON object. */
 export function nb101SpecFromRow(row: Readonly<Record<string, string>>): string {
-  return JSON.stringify({ adjacency: JSON.parse(row.adjacency), ops: JSON.parse(row.ops) });
+  try {
+    return JSON.stringify({ adjacency: JSON.parse(row.adjacency), ops: JSON.parse(row.ops) });
+  } catch {
+    throw specError(`${row.adjacency} ${row.ops}`, "adjacency/ops columns", "the CSV's adjacency and ops columns must hold JSON lists");
+  }
 }
 
 export const nb101Space: SearchSpace<Nb101Cell> = {

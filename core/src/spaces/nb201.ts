@@ -60,7 +60,7 @@ export function formatNb201(cell: Nb201Cell): string {
  */
 export function buildNb201(cell: Nb201Cell, o: NetworkOptions): BuiltNetwork {
   const { stemChannels, cellsPerStage, numClasses } = { ...NB201_DEFAULTS, ...o.overrides };
-  const net = new NetworkBuilder(o.batchSize, o.seed, "nb201", o.foldZeros ?? true, o.shareRelus ?? true);
+  const net = new NetworkBuilder(o.batchSize, o.seed, "nb201", o.foldZeros ?? true, o.shareRelus ?? true, o.batchNormStats ?? "batch");
   const input = net.input([3, 32, 32]);
   let x = input;
   x = net.batchNorm(net.conv2d(x, { outChannels: stemChannels, kernel: 3, padding: 1 }));

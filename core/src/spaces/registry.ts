@@ -13,7 +13,7 @@ export function spaceNames(): string[] {
 }
 
 export function getSpace(name: string): SearchSpace<unknown> {
-  const space = SPACES[name];
+  const space = Object.hasOwn(SPACES, name) ? SPACES[name] : undefined;
   if (!space) {
     throw new DasError("UNKNOWN_SEARCH_SPACE", `unknown search space '${name}'; available: ${spaceNames().join(", ")}`, { space: name });
   }

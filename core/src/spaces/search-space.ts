@@ -11,6 +11,8 @@ export interface NetworkOptions {
   readonly foldZeros?: boolean;
   /** One Relu node per distinct input tensor (default true); false for exports. */
   readonly shareRelus?: boolean;
+  /** BatchNorm statistics: "batch" (default; scoring and training) or "running" (evaluation). */
+  readonly batchNormStats?: "batch" | "running";
 }
 
 export interface BuiltNetwork {

@@ -4,6 +4,8 @@ import { benchCommand, BENCH_USAGE } from "./commands/bench.js";
 import { calibrateCommand, CALIBRATE_USAGE } from "./commands/calibrate.js";
 import { evalCommand, EVAL_USAGE } from "./commands/eval.js";
 import { exportCommand, EXPORT_USAGE } from "./commands/export.js";
+import { gradcheckCommand, GRADCHECK_USAGE } from "./commands/gradcheck.js";
+import { trainCommand, TRAIN_USAGE } from "./commands/train.js";
 import { scoreCommand, SCORE_USAGE } from "./commands/score.js";
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
@@ -12,6 +14,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   calibrate: { run: calibrateCommand, usage: CALIBRATE_USAGE },
   bench: { run: benchCommand, usage: BENCH_USAGE },
   export: { run: exportCommand, usage: EXPORT_USAGE },
+  train: { run: trainCommand, usage: TRAIN_USAGE },
+  gradcheck: { run: gradcheckCommand, usage: GRADCHECK_USAGE },
 };
 
 const USAGE = `das: training-free architecture scores (WOT, DAS) on NAS search spaces

@@ -48,3 +48,16 @@ export function loadScoringImages(dataset: string, dataDir: string): ScoringImag
   }
   throw new DasError("INVALID_DATASET", `unknown dataset '${dataset}'; available: ${DATASETS.join(", ")}`, { dataset });
 }
+
+/** CIFAR-10 training (train-4000.bin) and test (test-10000-jpeg.bin) sets for training runs. */
+export function loadTrainingData(dataDir: string): { train: ImageSet; test: ImageSet } {
+  const dir = join(dataDir, "cifar10");
+  const train = join(dir, "train-4000.bin");
+  const test = join(dir, "test-10000-jpeg.bin");
+  for (const f of [train, test]) {
+    if (!existsSync(f)) {
+      throw new DasError("INVALID_DATASET", `training needs ${f}; the bundled sample has scoring images only: pass --data-dir ../shared/data (or set DAS_DATA_DIR)`);
+    }
+  }
+  return { train: parseCifar10(readFileSync(train), train), test: parseCifar10(readFileSync(test), test) };
+}
