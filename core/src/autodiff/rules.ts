@@ -113,28 +113,34 @@ const conv: GradRule = (ctx, node, [dy], needed) => {
   return grads;
 };
 
-/** BatchNormalization with batch statistics, differentiated through the statistics. */
+/**
+ * BatchNormalization with batch statistics, differentiated through them.
+ * With xc = x - mean, inv = 1/sqrt(var + eps), a = mean(dY), b = mean(dY * xc):
+ *   dX = gamma inv (dY - a - xc inv^2 b),  dgamma = M inv b,  dbeta = M a  (M = N H W),
+ * written as per-channel scales so the full-size tensors are swept few times.
+ */
 const batchNorm: GradRule = (ctx, node, [dy], needed) => {
   if (intAttr(node, "training_mode", 0) !== 1) throw new DasError("UNSUPPORTED_OP", `BatchNormalization ${node.name}: only training mode (batch statistics) is differentiated`);
   const x = ctx.v(node.inputs[0]);
   const gamma = ctx.v(node.inputs[1]);
-  const c = x.shape[1];
+  const [n, c, h, w] = x.shape;
+  const m = n * h * w;
   const eps = floatAttr(node, "epsilon", 1e-5);
   const axes = [0, 2, 3];
-  const mean = ctx.reduceMean(x, axes);
-  const xc = ctx.sub(x, mean);
-  const variance = ctx.reduceMean(ctx.mul(xc, xc), axes);
-  const inv = ctx.op("Reciprocal", [ctx.op("Sqrt", [ctx.add(variance, ctx.scalar(eps))], variance.shape)], variance.shape);
-  const xhat = ctx.mul(xc, inv);
   const g = dy!;
+  const xc = ctx.sub(x, ctx.reduceMean(x, axes));
+  const inv = ctx.op("Reciprocal", [ctx.op("Sqrt", [ctx.add(ctx.reduceMean(ctx.mul(xc, xc), axes), ctx.scalar(eps))], [1, c, 1, 1])], [1, c, 1, 1]);
+  const a = ctx.reduceMean(g, axes);
+  const b = ctx.reduceMean(ctx.mul(g, xc), axes);
   const grads: (Value | undefined)[] = [];
   if (needed[0]) {
-    // dX = gamma * inv * (dY - mean(dY) - xhat * mean(dY * xhat))
-    const term = ctx.sub(ctx.sub(g, ctx.reduceMean(g, axes)), ctx.mul(xhat, ctx.reduceMean(ctx.mul(g, xhat), axes)));
-    grads[0] = ctx.mul(term, ctx.mul(ctx.reshape(gamma, [1, c, 1, 1]), inv));
+    const k1 = ctx.mul(ctx.reshape(gamma, [1, c, 1, 1]), inv);
+    const k2 = ctx.op("Neg", [ctx.mul(ctx.mul(k1, ctx.mul(inv, inv)), b)], [1, c, 1, 1]);
+    const k3 = ctx.op("Neg", [ctx.mul(k1, a)], [1, c, 1, 1]);
+    grads[0] = ctx.add(ctx.add(ctx.mul(g, k1), ctx.mul(xc, k2)), k3);
   }
-  if (needed[1]) grads[1] = ctx.reduceSum(ctx.mul(g, xhat), axes, false);
-  if (needed[2]) grads[2] = ctx.reduceSum(g, axes, false);
+  if (needed[1]) grads[1] = ctx.reshape(ctx.mul(ctx.mul(inv, b), ctx.scalar(m)), [c]);
+  if (needed[2]) grads[2] = ctx.reshape(ctx.mul(a, ctx.scalar(m)), [c]);
   return grads;
 };
 

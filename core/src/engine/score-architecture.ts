@@ -1,4 +1,6 @@
+import type { LabelledBatch } from "../data/batches.js";
 import { applyDasRule, type DasRule } from "../scoring/das-rules.js";
+import { fastTrain, type FastTrainProtocol } from "../train/fast-train.js";
 import { defaultDasRule } from "../scoring/das-defaults.js";
 import { architectureId, getSpace } from "../spaces/registry.js";
 import type { RuntimeConfig } from "./ort.js";
@@ -7,6 +9,22 @@ import type { TapStrategy } from "./tap-graph.js";
 
 /** Version of the scoring engine; part of every cache key and provenance. */
 export const ENGINE_VERSION = "0.1.0";
+
+/** Fast training before scoring: the protocol and where training batches come from. */
+export interface FastTrainRequest {
+  readonly protocol: FastTrainProtocol;
+  readonly nextBatch: () => LabelledBatch;
+}
+
+export interface TrajectoryRecord {
+  readonly step: number;
+  readonly trainLoss?: number;
+  readonly activationUnits: number;
+  readonly distinguishing: number;
+  readonly wot: number;
+  readonly das: number;
+  readonly singular: boolean;
+}
 
 export interface ScoreRequest {
   readonly space: string;
@@ -17,6 +35,7 @@ export interface ScoreRequest {
   readonly dasRule?: DasRule;
   readonly tapStrategy?: TapStrategy;
   readonly overrides?: Readonly<Record<string, number>>;
+  readonly fastTrain?: FastTrainRequest;
 }
 
 export interface DasValue {
@@ -49,6 +68,8 @@ export interface ArchitectureScore {
   readonly tapStrategy: TapStrategy;
   readonly logDetMethod: NetworkScore["logDetMethod"];
   readonly timings: NetworkScore["timings"];
+  /** Present when scored after fast training: the protocol and the metrics at 0, K/4, K/2, K steps. */
+  readonly fastTrain?: { readonly protocol: FastTrainProtocol; readonly trajectory: readonly TrajectoryRecord[] };
 }
 
 export function dasValue(rule: DasRule, m: Pick<NetworkScore, "batchSize" | "distinguishing" | "logActivationUnits">): DasValue {
@@ -69,8 +90,28 @@ export async function scoreArchitecture(req: ScoreRequest, images: Float32Array,
   // (two labellings of one NB101 cell would otherwise draw their weights in different orders).
   const built = space.build(space.parse(arch), { batchSize: req.batchSize, seed: req.seed, overrides: req.overrides });
   const tapStrategy = req.tapStrategy ?? "gram-int8";
-  const s = await scoreNetwork(built, images, runtime, tapStrategy);
   const rule = req.dasRule ?? defaultDasRule(space.name);
+  let s: NetworkScore;
+  let fast: ArchitectureScore["fastTrain"];
+  if (req.fastTrain) {
+    const ref = { space: space.name, spec: arch, seed: req.seed, overrides: req.overrides };
+    const trajectory = await fastTrain(runtime, ref, req.fastTrain.protocol, req.fastTrain.nextBatch, { images, batchSize: req.batchSize, strategy: tapStrategy });
+    s = trajectory[trajectory.length - 1].score;
+    fast = {
+      protocol: req.fastTrain.protocol,
+      trajectory: trajectory.map((t) => ({
+        step: t.step,
+        trainLoss: t.trainLoss,
+        activationUnits: t.score.activationUnits,
+        distinguishing: t.score.distinguishing,
+        wot: t.score.wot,
+        das: applyDasRule(rule, t.score),
+        singular: t.score.singular,
+      })),
+    };
+  } else {
+    s = await scoreNetwork(built, images, runtime, tapStrategy);
+  }
   return {
     space: space.name,
     arch,
@@ -94,6 +135,7 @@ export async function scoreArchitecture(req: ScoreRequest, images: Float32Array,
     tapStrategy,
     logDetMethod: s.logDetMethod,
     timings: s.timings,
+    ...(fast ? { fastTrain: fast } : {}),
   };
 }
 

@@ -13,6 +13,9 @@ export const SCORING_FLAGS = {
   threads: { type: "string" },
   json: { type: "boolean", default: false },
   quiet: { type: "boolean", default: false },
+  "fast-train": { type: "string", default: "0" },
+  lr: { type: "string" },
+  "ft-batch-size": { type: "string" },
 } as const;
 
 export interface ScoringFlags {
@@ -26,6 +29,9 @@ export interface ScoringFlags {
   threads?: string;
   json: boolean;
   quiet: boolean;
+  "fast-train": string;
+  lr?: string;
+  "ft-batch-size"?: string;
 }
 
 export function intFlag(name: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -1,4 +1,17 @@
-import { DasError, getSpace, scoreArchitecture, scoringBatch, type ArchitectureScore, type RuntimeConfig, type TapStrategy } from "@das/core";
+import {
+  BatchSampler,
+  DasError,
+  DEFAULT_FAST_TRAIN,
+  getSpace,
+  labelledBatch,
+  Rng,
+  scoreArchitecture,
+  scoringBatch,
+  type ArchitectureScore,
+  type FastTrainRequest,
+  type RuntimeConfig,
+  type TapStrategy,
+} from "@das/core";
 import { loadScoringImages, resolveDataDir } from "../data/data-dir.js";
 import { nodeRuntime } from "../runtime/node-runtime.js";
 import { cachedTapChoice } from "../runtime/tap-choice-cache.js";
@@ -17,6 +30,8 @@ export class ScoringSession {
   readonly runtime: RuntimeConfig;
   /** The normalised scoring batch, shared by every architecture. */
   readonly batch: Float32Array;
+  /** Fast training before scoring (`--fast-train K`), from the training images. */
+  readonly fastTrain?: Omit<FastTrainRequest, "nextBatch"> & { readonly batches: () => FastTrainRequest["nextBatch"] };
 
   private constructor(flags: ScoringFlags, tap: TapStrategy | undefined) {
     this.space = getSpace(requireFlag("space", flags.space)).name;
@@ -33,6 +48,23 @@ export class ScoringSession {
       throw new DasError("INVALID_DATASET", `the ${this.space} networks take 3-channel 32x32 images; use --dataset cifar10`);
     }
     this.batch = scoringBatch(set, this.batchSize, this.seed, mean, std);
+    const steps = intFlag("fast-train", flags["fast-train"], 0, 100_000);
+    if (steps > 0) {
+      const protocol = {
+        ...DEFAULT_FAST_TRAIN,
+        steps,
+        lr: flags.lr === undefined ? DEFAULT_FAST_TRAIN.lr : Number(flags.lr),
+        batchSize: flags["ft-batch-size"] === undefined ? DEFAULT_FAST_TRAIN.batchSize : intFlag("ft-batch-size", flags["ft-batch-size"], 2, 1024),
+      };
+      if (!(protocol.lr > 0 && protocol.lr < 10)) throw new DasError("INVALID_ARGUMENT", `--lr must be in (0, 10), got '${flags.lr}'`);
+      // Every architecture trains on the same sequence of batches (seeded), so runs are comparable.
+      const batches = () => {
+        const rng = new Rng(this.seed + 1);
+        const sampler = new BatchSampler(set.count, protocol.batchSize, rng);
+        return () => labelledBatch(set, sampler.next(), mean, std, 10, rng);
+      };
+      this.fastTrain = { protocol, batches };
+    }
   }
 
   /** `--tap auto` (the default) measures the strategies once per machine and batch size. */
@@ -48,7 +80,15 @@ export class ScoringSession {
 
   score(spec: string): Promise<ArchitectureScore> {
     return scoreArchitecture(
-      { space: this.space, spec, batchSize: this.batchSize, seed: this.seed, dataset: this.dataset, tapStrategy: this.tap },
+      {
+        space: this.space,
+        spec,
+        batchSize: this.batchSize,
+        seed: this.seed,
+        dataset: this.dataset,
+        tapStrategy: this.tap,
+        fastTrain: this.fastTrain ? { protocol: this.fastTrain.protocol, nextBatch: this.fastTrain.batches() } : undefined,
+      },
       this.batch,
       this.runtime,
     );

@@ -29,8 +29,8 @@ export interface ScoredTruth {
   readonly truth: number[];
 }
 
-const cacheKey = (s: Pick<ArchitectureScore, "space" | "arch" | "batchSize" | "seed" | "dataset">) =>
-  `${s.space}|${s.arch}|${s.batchSize}|${s.seed}|${s.dataset}`;
+const cacheKey = (s: Pick<ArchitectureScore, "space" | "arch" | "batchSize" | "seed" | "dataset"> & { fastTrain?: { protocol: unknown } }) =>
+  `${s.space}|${s.arch}|${s.batchSize}|${s.seed}|${s.dataset}|${JSON.stringify(s.fastTrain?.protocol ?? null)}`;
 
 /** Scores saved by an earlier `--scores-out`, keyed by architecture and protocol. */
 function loadScores(file: string): Map<string, ArchitectureScore> {
@@ -86,7 +86,9 @@ export async function scoreTruth(space: SearchSpace<unknown>, values: TruthFlags
   for (const [i, row] of rows.entries()) {
     const spec = specOfRow(space, row);
     const arch = space.canonical(space.parse(spec));
-    const hit = cached.get(cacheKey({ space: space.name, arch, batchSize: session.batchSize, seed: session.seed, dataset: session.dataset }));
+    const hit = cached.get(
+      cacheKey({ space: space.name, arch, batchSize: session.batchSize, seed: session.seed, dataset: session.dataset, fastTrain: session.fastTrain }),
+    );
     // A cached score keeps its atomic metrics; DAS is recomputed with today's default rule.
     const s = hit ? { ...hit, das: dasValue(rule, hit) } : await session.score(spec);
     if (hit) reused++;

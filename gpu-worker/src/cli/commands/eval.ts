@@ -38,6 +38,16 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const space = getSpace(requireFlag("space", values.space));
   const { session, target, scores, truth } = await scoreTruth(space, values, "eval");
   const proxies = correlate(scores, truth);
+  // With --fast-train, the same proxies at initialisation (step 0 of each trajectory), side by side.
+  const atInit = scores[0]?.fastTrain
+    ? correlate(
+        scores.map((s) => {
+          const t0 = s.fastTrain!.trajectory[0];
+          return { ...s, wot: t0.wot, distinguishing: t0.distinguishing, activationUnits: t0.activationUnits, das: { ...s.das, value: t0.das } };
+        }),
+        truth,
+      )
+    : undefined;
   const durations = scores.map((s) => s.durationMs).sort((a, b) => a - b);
   const report = {
     space: space.name,
@@ -49,6 +59,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     dasRule: scores[0]?.das,
     medianMsPerArch: durations[Math.floor(durations.length / 2)],
     provider: session.runtime.provider,
+    ...(session.fastTrain ? { fastTrain: session.fastTrain.protocol, proxiesAtInit: atInit } : {}),
     proxies,
   };
   if (values.json) {
@@ -59,7 +70,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   w(`${space.name}: ${report.n} architectures, target ${target}, batch ${report.batchSize}, seed ${report.seed}, ${report.singular} singular`);
   w(`${"proxy".padEnd(18)}${"kendall".padStart(9)}${"spearman".padStart(10)}${"top10%".padStart(8)}`);
   for (const [name, c] of Object.entries(proxies)) {
-    w(`${name.padEnd(18)}${c.kendall.toFixed(3).padStart(9)}${c.spearman.toFixed(3).padStart(10)}${c.top10pct.toFixed(3).padStart(8)}`);
+    const init = atInit?.[name];
+    w(`${name.padEnd(18)}${c.kendall.toFixed(3).padStart(9)}${c.spearman.toFixed(3).padStart(10)}${c.top10pct.toFixed(3).padStart(8)}${init ? `   at init: kendall ${init.kendall.toFixed(3)}` : ""}`);
   }
   return 0;
 }
