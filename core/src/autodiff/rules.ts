@@ -86,28 +86,25 @@ const conv: GradRule = (ctx, node, [dy], needed) => {
     const padded = ph || pw ? ctx.op("Pad", [x, ctx.ints([0, 0, ph, pw, 0, 0, ph, pw])], [n, cIn, h + 2 * ph, wd + 2 * pw]) : x;
     const xt = ctx.transpose(padded, [1, 0, 2, 3]);
     const np = n * ho * wo;
-    const slices: Value[] = [];
+    const strided = sh !== 1 || sw !== 1;
+    const dyc = depthwise ? ctx.reshape(ctx.transpose(g, [1, 0, 2, 3]), [cIn, np]) : undefined;
+    const dyt = depthwise ? undefined : ctx.reshape(ctx.transpose(g, [0, 2, 3, 1]), [np, cOut]);
+    const taps: Value[] = [];
     for (let a = 0; a < kh; a++) {
       for (let b = 0; b < kw; b++) {
-        const shifted = ctx.op(
-          "Slice",
-          [xt, ctx.ints([a * dh, b * dw]), ctx.ints([a * dh + sh * (ho - 1) + 1, b * dw + sw * (wo - 1) + 1]), ctx.ints([2, 3]), ctx.ints([sh, sw])],
-          [cIn, n, ho, wo],
+        const bounds = [xt, ctx.ints([a * dh, b * dw]), ctx.ints([a * dh + sh * (ho - 1) + 1, b * dw + sw * (wo - 1) + 1]), ctx.ints([2, 3])];
+        const shifted = ctx.op("Slice", strided ? [...bounds, ctx.ints([sh, sw])] : bounds, [cIn, n, ho, wo]);
+        const flat = ctx.reshape(shifted, [cIn, np]);
+        // Each tap is one GEMM straight off its slice: no stacked copy of all k*k slices.
+        taps.push(
+          depthwise
+            ? ctx.reshape(ctx.reduceSum(ctx.mul(flat, dyc!), [1], false), [cIn, 1])
+            : ctx.reshape(ctx.op("MatMul", [flat, dyt!], [cIn, cOut]), [cIn, cOut, 1]),
         );
-        slices.push(ctx.reshape(shifted, [1, cIn, np]));
       }
     }
-    const taps = kh * kw;
-    const stacked = taps === 1 ? slices[0] : ctx.op("Concat", slices, [taps, cIn, np], { axis: attr.int(0) });
-    if (depthwise) {
-      const dyc = ctx.reshape(ctx.transpose(g, [1, 0, 2, 3]), [1, cIn, np]);
-      const summed = ctx.reduceSum(ctx.mul(stacked, dyc), [2], false); // [taps, cIn]
-      grads[1] = ctx.reshape(ctx.transpose(summed, [1, 0]), [cIn, 1, kh, kw]);
-    } else {
-      const dyt = ctx.reshape(ctx.transpose(g, [0, 2, 3, 1]), [np, cOut]);
-      const product = ctx.op("MatMul", [ctx.reshape(stacked, [taps * cIn, np]), dyt], [taps * cIn, cOut]);
-      grads[1] = ctx.transpose(ctx.reshape(product, [kh, kw, cIn, cOut]), [3, 2, 0, 1]);
-    }
+    const stacked = taps.length === 1 ? taps[0] : ctx.op("Concat", taps, depthwise ? [cIn, kh * kw] : [cIn, cOut, kh * kw], { axis: attr.int(depthwise ? 1 : 2) });
+    grads[1] = depthwise ? ctx.reshape(stacked, [cIn, 1, kh, kw]) : ctx.reshape(ctx.transpose(stacked, [1, 0, 2]), [cOut, cIn, kh, kw]);
   }
   if (node.inputs.length > 2 && needed[2]) grads[2] = ctx.reduceSum(g, [0, 2, 3], false);
   return grads;

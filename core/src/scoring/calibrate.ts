@@ -15,7 +15,11 @@ export const LINEAR_ALPHA_GRID: readonly number[] = [
   0,
   ...Array.from({ length: 41 }, (_, i) => Number((10 ** (-2 + (i * 4) / 40)).toPrecision(3))),
 ];
-export const RANK_WEIGHT_GRID: readonly number[] = Array.from({ length: 21 }, (_, i) => i / 20);
+/**
+ * Rank weights strictly inside (0, 1): at 0 or 1 the rule ranks by one metric alone, and for a
+ * discrete metric like N_A (many architectures share it) Kendall tau-b then rewards the ties.
+ */
+export const RANK_WEIGHT_GRID: readonly number[] = Array.from({ length: 19 }, (_, i) => (i + 1) / 20);
 
 /**
  * Fits a DAS rule on (metrics, target) pairs by maximising Kendall tau-b over

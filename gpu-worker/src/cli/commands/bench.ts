@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   attachTaps,
+  buildTrainingStep,
   encodeModel,
   forwardModel,
   getSpace,
@@ -33,7 +34,8 @@ type Outputs = Record<string, { data: ArrayLike<number> }>;
  * rounds that run every session once in turn, so drift and noise on a shared
  * machine hit all of them alike. Returns the median run time of each.
  */
-async function timeSideBySide(runtime: RuntimeConfig, models: readonly Uint8Array[], feeds: Feeds, repeats: number) {
+async function timeSideBySide(runtime: RuntimeConfig, models: readonly Uint8Array[], feeds: Feeds, repeats: number, firstFeeds?: Feeds) {
+  const feedsOf = (i: number) => (i === 0 && firstFeeds ? firstFeeds : feeds);
   const sessionMs: number[] = [];
   const sessions = [];
   for (const m of models) {
@@ -43,13 +45,13 @@ async function timeSideBySide(runtime: RuntimeConfig, models: readonly Uint8Arra
   }
   const last: Outputs[] = [];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  for (const s of sessions) last.push((await s.run(feeds as any)) as unknown as Outputs);
+  for (const [i, s] of sessions.entries()) last.push((await s.run(feedsOf(i) as any)) as unknown as Outputs);
   const runs: number[][] = sessions.map(() => []);
   for (let r = 0; r < repeats; r++) {
     for (const [i, s] of sessions.entries()) {
       const t = performance.now();
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      await s.run(feeds as any);
+      await s.run(feedsOf(i) as any);
       runs[i].push(performance.now() - t);
     }
   }
@@ -69,10 +71,53 @@ export async function gemmGflops(runtime: RuntimeConfig, size = 1024, repeats = 
   return (2 * size ** 3) / (runMs[0] * 1e6);
 }
 
+/**
+ * One SGD training step (forward, backward, update; graph from core/autodiff)
+ * against a plain forward pass of the same network and batch, side by side.
+ */
+async function benchTraining(runtime: RuntimeConfig, space: string, specs: readonly string[], repeats: number, log: (s: string) => unknown) {
+  const n = TRAIN_BENCH_BATCH;
+  const rows = [];
+  for (const spec of specs) {
+    const tg = buildTrainingStep({ space, spec, batchSize: n, seed: 1 });
+    const sp = getSpace(space);
+    const fwd = forwardModel(sp.build(sp.parse(spec), { batchSize: n, seed: 1, foldZeros: false }));
+    const T = runtime.ort.Tensor;
+    const images = new T("float32", new Float32Array(n * 3 * 32 * 32).map((_, i) => Math.sin(i)), [n, 3, 32, 32]);
+    const feeds: Record<string, unknown> = {
+      [tg.images.name]: images,
+      [tg.onehot.name]: new T("float32", new Float32Array(n * 10).map((_, i) => (i % 11 === 0 ? 1 : 0)), [n, 10]),
+      [tg.hyper.lr]: new T("float32", Float32Array.of(0.01), []),
+      [tg.hyper.momentum]: new T("float32", Float32Array.of(0.9), []),
+      [tg.hyper.weightDecay]: new T("float32", Float32Array.of(5e-4), []),
+    };
+    tg.params.forEach((p, i) => {
+      feeds[p.name] = new T("float32", p.initial, [...p.shape]);
+      feeds[tg.velocities[i]] = new T("float32", new Float32Array(p.initial.length), [...p.shape]);
+    });
+    for (const st of tg.stats) feeds[st.name] = new T("float32", st.initial, [...st.shape]);
+    const fwdTimed = timeSideBySide(runtime, [fwd, tg.model], feeds, repeats, { [tg.images.name]: images });
+    const { runMs } = await fwdTimed;
+    const row = { arch: spec, batchSize: n, forwardMs: runMs[0], trainStepMs: runMs[1], ratio: runMs[1] / runMs[0] };
+    rows.push(row);
+    log(`${spec}\n  training step ${row.trainStepMs.toFixed(1)} ms vs forward ${row.forwardMs.toFixed(1)} ms at batch ${n}: x${row.ratio.toFixed(2)}`);
+  }
+  return rows;
+}
+
+const TRAIN_BENCH_BATCH = 64;
+
 export async function benchCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...SCORING_FLAGS, space: { type: "string", default: "nb201" }, archs: { type: "string" }, repeats: { type: "string", default: "5" } },
+    options: {
+      ...SCORING_FLAGS,
+      space: { type: "string", default: "nb201" },
+      archs: { type: "string" },
+      repeats: { type: "string", default: "5" },
+      "train-archs": { type: "string", default: "3" },
+      "train-batch-size": { type: "string", default: "64" },
+    },
     strict: true,
   });
   const session = await ScoringSession.open(values);
@@ -137,6 +182,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     );
   }
   const gemm = await gemmGflops(runtime);
+  const training = values["train-archs"] === "0" ? [] : await benchTraining(runtime, space.name, specs.slice(0, intFlag("train-archs", values["train-archs"], 0, specs.length)), repeats, log);
   const report = {
     space: space.name,
     batchSize: n,
@@ -153,6 +199,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     medianSessionMs: median(rows.map((r) => r.sessionMs)),
     gflopsAchieved: median(rows.map((r) => r.forwardGflops)),
     gemmGflops: gemm,
+    trainStepOverForward: training.length ? median(training.map((t) => t.ratio)) : undefined,
+    training,
     rows,
   };
   if (values.json) process.stdout.write(JSON.stringify(report) + "\n");
