@@ -95,6 +95,17 @@ describe("das CLI", () => {
     expect(bad).toEqual({ model: broken, error: { code: "MODEL_PARSE_ERROR", message: expect.any(String) } });
   });
 
+  it.skipIf(!hasSharedData)(`trains a small network and reports test accuracy as JSON (${hasSharedData ? "shared CIFAR-10" : SKIP_NO_DATA})`, () => {
+    const r = das(["train", "--space", "nb201", "--arch", SPEC, "--steps", "4", "--width", "4", "--depth", "1", "--batch-size", "16", "--eval-images", "500", "--data-dir", dataFile(""), "--json"]);
+    expect(r.status).toBe(0);
+    const final = JSON.parse(r.lines[r.lines.length - 1]);
+    expect(final).toMatchObject({ space: "nb201", steps: 4, testImages: 500 });
+    expect(final.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(final.testAccuracy).toBeLessThanOrEqual(1);
+    expect(final.loss).toBeGreaterThan(0);
+    expect(das(["train", "--space", "nb201", "--arch", SPEC, "--steps", "2"], { DAS_DATA_DIR: "" }).stderr).toMatch(/INVALID_DATASET: training needs/);
+  });
+
   it.skipIf(!hasSharedData)(`evaluates proxies against ground truth (${hasSharedData ? "first 40 dev architectures" : SKIP_NO_DATA})`, () => {
     const r = das(["eval", "--space", "nb201", "--truth", dataFile("nb201/accuracy-dev.csv"), "--target", "cifar10_test_acc", "--limit", "40", "--batch-size", "32", "--json", "--quiet"]);
     expect(r.status).toBe(0);

@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import * as ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { CIFAR10_MEAN, CIFAR10_STD, fastTrain, labelledBatch, parseCifar10, scoringBatch, Trainer, type RuntimeConfig } from "../core/src/index.js";
+import { BUNDLED_DATA_DIR } from "../gpu-worker/src/data/data-dir.js";
+
+const runtime: RuntimeConfig = { ort, provider: "cpu", runtime: "onnxruntime-node", sessionOptions: { intraOpNumThreads: 2, logSeverityLevel: 3 } };
+const set = parseCifar10(readFileSync(`${BUNDLED_DATA_DIR}/cifar10/train-512.bin`));
+const SMALL = { stemChannels: 4, cellsPerStage: 1 };
+const SPEC = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+
+describe("training-step graphs", () => {
+  it("fits a fixed batch: the loss falls steadily under SGD with momentum", async () => {
+    const trainer = await Trainer.create(runtime, { space: "nb201", spec: SPEC, batchSize: 16, seed: 1, overrides: SMALL });
+    const b = labelledBatch(set, Array.from({ length: 16 }, (_, i) => i), CIFAR10_MEAN, CIFAR10_STD, 10);
+    const losses: number[] = [];
+    for (let s = 0; s < 40; s++) losses.push((await trainer.step(b.data, b.onehot, { lr: 0.05, momentum: 0.9, weightDecay: 0 })).loss);
+    await trainer.release();
+    expect(losses[0]).toBeGreaterThan(1.9); // about log(10) at initialisation
+    expect(losses[0]).toBeLessThan(2.8);
+    expect(losses[39]).toBeLessThan(0.5 * losses[0]);
+  });
+
+  it("with lr 0 changes nothing but the running statistics", async () => {
+    const trainer = await Trainer.create(runtime, { space: "nb201", spec: SPEC, batchSize: 8, seed: 2, overrides: SMALL });
+    const before = new Map([...trainer.weights()].map(([k, v]) => [k, v.slice()]));
+    const b = labelledBatch(set, Array.from({ length: 8 }, (_, i) => i), CIFAR10_MEAN, CIFAR10_STD, 10);
+    await trainer.step(b.data, b.onehot, { lr: 0, momentum: 0.9, weightDecay: 5e-4 });
+    const stats = new Set(trainer.graph.stats.map((s) => s.name));
+    for (const [k, v] of trainer.weights()) {
+      if (stats.has(k)) continue;
+      expect(Array.from(v)).toEqual(Array.from(before.get(k)!));
+    }
+    expect([...stats].some((k) => Array.from(trainer.weights().get(k)!).some((v, i) => v !== before.get(k)![i]))).toBe(true);
+    await trainer.release();
+  });
+
+  it("fast training keeps a trajectory at 0, K/4, K/2, K whose step 0 equals scoring at initialisation", async () => {
+    const images = scoringBatch(set, 16, 1);
+    let k = 0;
+    const next = () => labelledBatch(set, Array.from({ length: 16 }, () => (k++ * 7) % set.count), CIFAR10_MEAN, CIFAR10_STD, 10);
+    const protocol = { steps: 8, batchSize: 16, lr: 0.05, momentum: 0.9, weightDecay: 5e-4, cosine: false };
+    const ref = { space: "nb201", spec: SPEC, seed: 1, overrides: SMALL };
+    const t = await fastTrain(runtime, ref, protocol, next, { images, batchSize: 16, strategy: "gram-int8" });
+    expect(t.map((p) => p.step)).toEqual([0, 2, 4, 8]);
+    expect(t[0].trainLoss).toBeUndefined();
+    expect(t[3].trainLoss).toBeGreaterThan(0);
+    expect(t[3].score.wot).not.toBe(t[0].score.wot);
+    for (const p of t) expect(p.score.wot).toBeCloseTo(16 * Math.log(p.score.activationUnits) + p.score.distinguishing, 9);
+  });
+});
