@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import {
   attachTaps,
   buildTrainingStep,
+  DEFAULT_OPSET,
   encodeModel,
   forwardModel,
   getSpace,
@@ -34,8 +35,8 @@ type Outputs = Record<string, { data: ArrayLike<number> }>;
  * rounds that run every session once in turn, so drift and noise on a shared
  * machine hit all of them alike. Returns the median run time of each.
  */
-async function timeSideBySide(runtime: RuntimeConfig, models: readonly Uint8Array[], feeds: Feeds, repeats: number, firstFeeds?: Feeds) {
-  const feedsOf = (i: number) => (i === 0 && firstFeeds ? firstFeeds : feeds);
+async function timeSideBySide(runtime: RuntimeConfig, models: readonly Uint8Array[], feeds: Feeds, repeats: number, firstFeeds?: Feeds, thirdFeeds?: Feeds) {
+  const feedsOf = (i: number) => (i === 0 && firstFeeds ? firstFeeds : i === 2 && thirdFeeds ? thirdFeeds : feeds);
   const sessionMs: number[] = [];
   const sessions = [];
   for (const m of models) {
@@ -82,6 +83,10 @@ async function benchTraining(runtime: RuntimeConfig, space: string, specs: reado
     const tg = buildTrainingStep({ space, spec, batchSize: n, seed: 1 });
     const sp = getSpace(space);
     const fwd = forwardModel(sp.build(sp.parse(spec), { batchSize: n, seed: 1, foldZeros: false }));
+    // The same forward pass with the weights as graph inputs, as the training graph has them.
+    const fwdIn = sp.build(sp.parse(spec), { batchSize: n, seed: 1, foldZeros: false });
+    fwdIn.builder.graph.output(fwdIn.logits);
+    const fwdInModel = encodeModel(fwdIn.builder.graph.build(DEFAULT_OPSET, undefined, true));
     const T = runtime.ort.Tensor;
     const images = new T("float32", new Float32Array(n * 3 * 32 * 32).map((_, i) => Math.sin(i)), [n, 3, 32, 32]);
     const feeds: Record<string, unknown> = {
@@ -96,11 +101,12 @@ async function benchTraining(runtime: RuntimeConfig, space: string, specs: reado
       feeds[tg.velocities[i]] = new T("float32", new Float32Array(p.initial.length), [...p.shape]);
     });
     for (const st of tg.stats) feeds[st.name] = new T("float32", st.initial, [...st.shape]);
-    const fwdTimed = timeSideBySide(runtime, [fwd, tg.model], feeds, repeats, { [tg.images.name]: images });
-    const { runMs } = await fwdTimed;
-    const row = { arch: spec, batchSize: n, forwardMs: runMs[0], trainStepMs: runMs[1], ratio: runMs[1] / runMs[0] };
+    const weightFeeds: Feeds = { [tg.images.name]: images };
+    for (const p of tg.params) weightFeeds[p.name] = feeds[p.name];
+    const { runMs } = await timeSideBySide(runtime, [fwd, tg.model, fwdInModel], feeds, repeats, { [tg.images.name]: images }, weightFeeds);
+    const row = { arch: spec, batchSize: n, forwardMs: runMs[0], trainStepMs: runMs[1], forwardWeightsAsInputsMs: runMs[2], ratio: runMs[1] / runMs[0] };
     rows.push(row);
-    log(`${spec}\n  training step ${row.trainStepMs.toFixed(1)} ms vs forward ${row.forwardMs.toFixed(1)} ms at batch ${n}: x${row.ratio.toFixed(2)}`);
+    log(`${spec}\n  training step ${row.trainStepMs.toFixed(1)} ms vs forward ${row.forwardMs.toFixed(1)} ms at batch ${n}: x${row.ratio.toFixed(2)} (forward with weights as inputs ${row.forwardWeightsAsInputsMs.toFixed(1)} ms)`);
   }
   return rows;
 }
