@@ -71,6 +71,7 @@ export const GRAD_CASES: readonly GradCase[] = [
   convCase("conv 3x3 pad 1, odd sizes", [2, 3, 7, 5], [4, 3, 3, 3], { pads: attr.ints([1, 1, 1, 1]) }),
   convCase("conv 3x3 stride 2 pad 1, odd input", [2, 3, 9, 8], [5, 3, 3, 3], { strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) }),
   convCase("conv 3x3 dilation 2 pad 2", [2, 2, 9, 9], [3, 2, 3, 3], { dilations: attr.ints([2, 2]), pads: attr.ints([2, 2, 2, 2]) }),
+  convCase("conv 1x1 stride 1 (no slice)", [2, 3, 5, 6], [4, 3, 1, 1], {}),
   convCase("conv 1x1 stride 2 with bias", [2, 3, 7, 7], [2, 3, 1, 1], { strides: attr.ints([2, 2]) }, true),
   convCase("depthwise 3x3 (groups = channels)", [2, 4, 7, 6], [4, 1, 3, 3], { group: attr.int(4), pads: attr.ints([1, 1, 1, 1]) }),
   convCase("depthwise 3x3 stride 2, even input (cropped correlation)", [2, 4, 8, 8], [4, 1, 3, 3], { group: attr.int(4), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) }),

@@ -93,7 +93,9 @@ const conv: GradRule = (ctx, node, [dy], needed) => {
     for (let a = 0; a < kh; a++) {
       for (let b = 0; b < kw; b++) {
         const bounds = [xt, ctx.ints([a * dh, b * dw]), ctx.ints([a * dh + sh * (ho - 1) + 1, b * dw + sw * (wo - 1) + 1]), ctx.ints([2, 3])];
-        const shifted = ctx.op("Slice", strided ? [...bounds, ctx.ints([sh, sw])] : bounds, [cIn, n, ho, wo]);
+        // A 1x1 unstrided kernel's only tap is the whole input: no slice (copy) needed.
+        const whole = kh === 1 && kw === 1 && !strided && ho === padded.shape[2] && wo === padded.shape[3];
+        const shifted = whole ? xt : ctx.op("Slice", strided ? [...bounds, ctx.ints([sh, sw])] : bounds, [cIn, n, ho, wo]);
         const flat = ctx.reshape(shifted, [cIn, np]);
         // Each tap is one GEMM straight off its slice: no stacked copy of all k*k slices.
         taps.push(
