@@ -1,6 +1,5 @@
 import { DasError } from "../errors.js";
 import { PopcountGram } from "./popcount-gram.js";
-import type { Value } from "../onnx/graph-builder.js";
 import { attr } from "../onnx/model.js";
 import type { ActivationTap, NetworkBuilder } from "../nn/network-builder.js";
 

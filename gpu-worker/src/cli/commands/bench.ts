@@ -1,5 +1,4 @@
 import { cpus } from "node:os";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   attachTaps,
@@ -13,7 +12,6 @@ import {
   atomicMetrics,
   summariseTaps,
   type RuntimeConfig,
-  type TapStrategy,
 } from "@das/core";
 import { readSpecs } from "./score.js";
 import { intFlag, SCORING_FLAGS } from "../options.js";
@@ -144,12 +142,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
     const tb = performance.now();
     const net = space.build(parsed, opts);
-    const readout = attachTaps(net.builder, session.tap as TapStrategy);
+    const readout = attachTaps(net.builder, session.tap);
     const model = encodeModel(net.builder.graph.build());
     const buildMs = performance.now() - tb;
     const { unitCount } = summariseTaps(net.builder.taps);
     const timed = await timeSideBySide(runtime, readout ? [fwdModel, model] : [fwdModel], feeds, repeats);
-    const fwd = { runMs: timed.runMs[0] };
     let scoreRunMs = 0;
     let sessionMs = 0;
     let kernelMs = 0;
@@ -171,15 +168,15 @@ export async function benchCommand(argv: string[]): Promise<number> {
       arch: spec,
       macsPerImage: fwdNet.builder.macs,
       activationUnits: unitCount,
-      forwardMs: fwd.runMs,
+      forwardMs: timed.runMs[0],
       scoringMs: scoreRunMs + kernelMs,
       tapsRunMs: scoreRunMs,
       kernelMs,
       buildMs,
       sessionMs,
       endToEndMs: endToEnd,
-      ratio: (scoreRunMs + kernelMs) / fwd.runMs,
-      forwardGflops: (2 * fwdNet.builder.macs * n) / (fwd.runMs * 1e6),
+      ratio: (scoreRunMs + kernelMs) / timed.runMs[0],
+      forwardGflops: (2 * fwdNet.builder.macs * n) / (timed.runMs[0] * 1e6),
     };
     rows.push(row);
     log(
