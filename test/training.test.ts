@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { CIFAR10_MEAN, CIFAR10_STD, fastTrain, labelledBatch, parseCifar10, scoringBatch, Trainer, type RuntimeConfig } from "../core/src/index.js";
+import { buildNb201, buildTrainingStep, CIFAR10_MEAN, CIFAR10_STD, fastTrain, forwardModel, labelledBatch, parseCifar10, parseNb201, scoringBatch, Trainer, type RuntimeConfig } from "../core/src/index.js";
 import { BUNDLED_DATA_DIR } from "../gpu-worker/src/data/data-dir.js";
 
 const runtime: RuntimeConfig = { ort, provider: "cpu", runtime: "onnxruntime-node", sessionOptions: { intraOpNumThreads: 2, logSeverityLevel: 3 } };
@@ -33,6 +33,37 @@ describe("training-step graphs", () => {
     }
     expect([...stats].some((k) => Array.from(trainer.weights().get(k)!).some((v, i) => v !== before.get(k)![i]))).toBe(true);
     await trainer.release();
+  });
+
+  it("lowers BatchNorm for training without changing the forward pass: logits equal onnxruntime's BatchNormalization", async () => {
+    const b = labelledBatch(set, Array.from({ length: 8 }, (_, i) => i + 3), CIFAR10_MEAN, CIFAR10_STD, 10);
+    const plain = await ort.InferenceSession.create(forwardModel(buildNb201(parseNb201(SPEC), { batchSize: 8, seed: 4, overrides: SMALL, foldZeros: false })));
+    const expected = (await plain.run({ images: new ort.Tensor("float32", b.data, [8, 3, 32, 32]) }))[plain.outputNames[0]].data as Float32Array;
+    const tg = buildTrainingStep({ space: "nb201", spec: SPEC, batchSize: 8, seed: 4, overrides: SMALL });
+    const step = await ort.InferenceSession.create(tg.model);
+    const T = ort.Tensor;
+    const feeds: Record<string, ort.Tensor> = {
+      [tg.images.name]: new T("float32", b.data, [8, 3, 32, 32]),
+      [tg.onehot.name]: new T("float32", b.onehot, [8, 10]),
+      [tg.hyper.lr]: new T("float32", Float32Array.of(0), []),
+      [tg.hyper.momentum]: new T("float32", Float32Array.of(0), []),
+      [tg.hyper.weightDecay]: new T("float32", Float32Array.of(0), []),
+    };
+    tg.params.forEach((p, i) => {
+      feeds[p.name] = new T("float32", p.initial, [...p.shape]);
+      feeds[tg.velocities[i]] = new T("float32", new Float32Array(p.initial.length), [...p.shape]);
+    });
+    for (const st of tg.stats) feeds[st.name] = new T("float32", st.initial, [...st.shape]);
+    expect(tg.model.length).toBeGreaterThan(0);
+    const out = await step.run(feeds);
+    const logits = out[tg.outputs.logits].data as Float32Array;
+    expect(logits.length).toBe(80);
+    for (let i = 0; i < 80; i++) expect(logits[i]).toBeCloseTo(expected[i], 4);
+    // Running statistics after one step (momentum 0.9 on the old value): 0.1 of the batch mean, 0.9 + 0.1 of the unbiased variance.
+    const runVar = out[tg.outputs.stats[1]].data as Float32Array;
+    for (const v of runVar) expect(v).toBeGreaterThan(0.9);
+    await plain.release();
+    await step.release();
   });
 
   it("fast training keeps a trajectory at 0, K/4, K/2, K whose step 0 equals scoring at initialisation", async () => {

@@ -2,6 +2,7 @@ import { DasError } from "../errors.js";
 import type { Value } from "../onnx/graph-builder.js";
 import { attr, type NodeSpec } from "../onnx/model.js";
 import type { GradContext } from "./grad-context.js";
+import { isTrainingBatchNorm, lowerBatchNorm } from "../onnx/lower-batch-norm.js";
 
 /**
  * One gradient rule per op: given the node, the gradients of its outputs
@@ -79,69 +80,110 @@ const conv: GradRule = (ctx, node, [dy], needed) => {
       });
     }
   }
-  if (needed[1]) {
-    // dW[o, i, a, b] = sum_n sum_(y,x) dY[n, o, y, x] * Xpad[n, i, y*s + a*d, x*s + b*d]: transpose the
-    // padded input once to [cIn, n, H, W]; each (a, b) is a strided slice of it, flattened to
-    // [cIn, n*P]; stacked, they meet dY as [n*P, cOut] in one GEMM with the batch in the contraction.
-    const padded = ph || pw ? ctx.op("Pad", [x, ctx.ints([0, 0, ph, pw, 0, 0, ph, pw])], [n, cIn, h + 2 * ph, wd + 2 * pw]) : x;
-    const xt = ctx.transpose(padded, [1, 0, 2, 3]);
-    const np = n * ho * wo;
-    const strided = sh !== 1 || sw !== 1;
-    const dyc = depthwise ? ctx.reshape(ctx.transpose(g, [1, 0, 2, 3]), [cIn, np]) : undefined;
-    const dyt = depthwise ? undefined : ctx.reshape(ctx.transpose(g, [0, 2, 3, 1]), [np, cOut]);
-    const taps: Value[] = [];
-    for (let a = 0; a < kh; a++) {
-      for (let b = 0; b < kw; b++) {
-        const bounds = [xt, ctx.ints([a * dh, b * dw]), ctx.ints([a * dh + sh * (ho - 1) + 1, b * dw + sw * (wo - 1) + 1]), ctx.ints([2, 3])];
-        // A 1x1 unstrided kernel's only tap is the whole input: no slice (copy) needed.
-        const whole = kh === 1 && kw === 1 && !strided && ho === padded.shape[2] && wo === padded.shape[3];
-        const shifted = whole ? xt : ctx.op("Slice", strided ? [...bounds, ctx.ints([sh, sw])] : bounds, [cIn, n, ho, wo]);
-        const flat = ctx.reshape(shifted, [cIn, np]);
-        // Each tap is one GEMM straight off its slice: no stacked copy of all k*k slices.
-        taps.push(
-          depthwise
-            ? ctx.reshape(ctx.reduceSum(ctx.mul(flat, dyc!), [1], false), [cIn, 1])
-            : ctx.reshape(ctx.op("MatMul", [flat, dyt!], [cIn, cOut]), [cIn, cOut, 1]),
-        );
-      }
-    }
-    const stacked = taps.length === 1 ? taps[0] : ctx.op("Concat", taps, depthwise ? [cIn, kh * kw] : [cIn, cOut, kh * kw], { axis: attr.int(depthwise ? 1 : 2) });
-    grads[1] = depthwise ? ctx.reshape(stacked, [cIn, 1, kh, kw]) : ctx.reshape(ctx.transpose(stacked, [1, 0, 2]), [cOut, cIn, kh, kw]);
-  }
+  if (needed[1]) grads[1] = convWeightGrad(ctx, x, g, w.shape, { sh, sw, dh, dw, ph, pw, depthwise });
   if (node.inputs.length > 2 && needed[2]) grads[2] = ctx.reduceSum(g, [0, 2, 3], false);
   return grads;
 };
 
+interface ConvGeometry {
+  readonly sh: number;
+  readonly sw: number;
+  readonly dh: number;
+  readonly dw: number;
+  readonly ph: number;
+  readonly pw: number;
+  readonly depthwise: boolean;
+}
+
+/**
+ * dW[o, i, a, b] = sum_n sum_(y,x) dY[n, o, y, x] * Xpad[n, i, y*s + a*d, x*s + b*d].
+ * The padded input goes to channels-last once; one Gather with a constant
+ * index table builds the im2col matrix [n*P, k*k*cIn] (rows: output positions,
+ * columns: tap then channel, each gathered row a contiguous run of cIn values),
+ * and one GEMM contracts it with dY over batch and positions. One wide GEMM
+ * instead of k*k skinny ones (cIn x cOut with a contraction of n*P) keeps the
+ * arithmetic intensity up; strided slices per tap were memory-bound here.
+ */
+function convWeightGrad(ctx: GradContext, x: Value, g: Value, wShape: readonly number[], geo: ConvGeometry): Value {
+  const [n, cIn, h, wd] = x.shape;
+  const [cOut, , kh, kw] = wShape;
+  const [, , ho, wo] = g.shape;
+  const { sh, sw, dh, dw, ph, pw } = geo;
+  const hp = h + 2 * ph;
+  const wp = wd + 2 * pw;
+  const positions = ho * wo;
+  const np = n * positions;
+  const kk = kh * kw;
+  const padded = ph || pw ? ctx.op("Pad", [x, ctx.ints([0, 0, ph, pw, 0, 0, ph, pw])], [n, cIn, hp, wp]) : x;
+  const nhwc = ctx.reshape(ctx.transpose(padded, [0, 2, 3, 1]), [n, hp * wp, cIn]);
+  // A 1x1 unstrided kernel's im2col is the input itself.
+  const identity = kk === 1 && sh === 1 && sw === 1 && ho === hp && wo === wp;
+  let cols: Value;
+  if (identity) {
+    cols = ctx.reshape(nhwc, [n, positions, 1, cIn]);
+  } else {
+    const index = new BigInt64Array(positions * kk);
+    for (let y = 0; y < ho; y++)
+      for (let xo = 0; xo < wo; xo++)
+        for (let a = 0; a < kh; a++)
+          for (let b = 0; b < kw; b++) index[(y * wo + xo) * kk + a * kw + b] = BigInt((y * sh + a * dh) * wp + xo * sw + b * dw);
+    const table = ctx.g.initializer("im2col_index", [positions, kk], index, "int64");
+    cols = ctx.op("Gather", [nhwc, table], [n, positions, kk, cIn], { axis: attr.int(1) });
+  }
+  if (geo.depthwise) {
+    const dyc = ctx.reshape(ctx.transpose(g, [0, 2, 3, 1]), [n, positions, 1, cIn]);
+    const perTap = ctx.reduceSum(ctx.mul(cols, dyc), [0, 1], false);
+    return ctx.reshape(ctx.transpose(perTap, [1, 0]), [cIn, 1, kh, kw]);
+  }
+  const perImage = ctx.op("MatMul", [ctx.reshape(g, [n, cOut, positions]), ctx.reshape(cols, [n, positions, kk * cIn])], [n, cOut, kk * cIn]);
+  const flat = ctx.reduceSum(perImage, [0], false);
+  return kk === 1 ? ctx.reshape(flat, wShape) : ctx.reshape(ctx.transpose(ctx.reshape(flat, [cOut, kk, cIn]), [0, 2, 1]), wShape);
+}
+
 /**
  * BatchNormalization with batch statistics, differentiated through them.
- * With xc = x - mean, inv = 1/sqrt(var + eps), a = mean(dY), b = mean(dY * xc):
- *   dX = gamma inv (dY - a - xc inv^2 b),  dgamma = M inv b,  dbeta = M a  (M = N H W),
- * written as per-channel scales so the full-size tensors are swept few times.
+ * The forward node is first lowered in place (onnx/lower-batch-norm.ts) so that
+ * the backward pass reuses its centred input and inverse deviation instead
+ * of recomputing them. With xc = x - mean, inv = 1/sqrt(var + eps),
+ * k = gamma inv, a = mean(dY), b = mean(dY * xc), M = N H W:
+ *   dX = k dY - (k inv^2 b) xc - k a,  dgamma = M inv b,  dbeta = M a.
+ * A training step is memory-bound here, so the full-size tensors are swept
+ * as few times as possible: dX is one per-channel scale of dY plus one
+ * per-channel affine map of xc.
  */
 const batchNorm: GradRule = (ctx, node, [dy], needed) => {
-  if (intAttr(node, "training_mode", 0) !== 1) throw new DasError("UNSUPPORTED_OP", `BatchNormalization ${node.name}: only training mode (batch statistics) is differentiated`);
-  const x = ctx.v(node.inputs[0]);
+  if (!isTrainingBatchNorm(node)) throw new DasError("UNSUPPORTED_OP", `BatchNormalization ${node.name}: only training mode (batch statistics) is differentiated`);
   const gamma = ctx.v(node.inputs[1]);
-  const [n, c, h, w] = x.shape;
+  const { xc, variance, epsilon } = lowerBatchNorm(ctx.g, node, { runningStats: true, centred: true });
+  const [n, c, h, w] = xc.shape;
+  const inv = ctx.op("Reciprocal", [ctx.op("Sqrt", [ctx.add(variance, ctx.scalar(epsilon))], [1, c, 1, 1])], [1, c, 1, 1]);
+  const scale = ctx.mul(ctx.reshape(gamma, [1, c, 1, 1]), inv);
   const m = n * h * w;
-  const eps = floatAttr(node, "epsilon", 1e-5);
   const axes = [0, 2, 3];
   const g = dy!;
-  const xc = ctx.sub(x, ctx.reduceMean(x, axes));
-  const inv = ctx.op("Reciprocal", [ctx.op("Sqrt", [ctx.add(ctx.reduceMean(ctx.mul(xc, xc), axes), ctx.scalar(eps))], [1, c, 1, 1])], [1, c, 1, 1]);
   const a = ctx.reduceMean(g, axes);
   const b = ctx.reduceMean(ctx.mul(g, xc), axes);
   const grads: (Value | undefined)[] = [];
   if (needed[0]) {
-    const k1 = ctx.mul(ctx.reshape(gamma, [1, c, 1, 1]), inv);
-    const k2 = ctx.op("Neg", [ctx.mul(ctx.mul(k1, ctx.mul(inv, inv)), b)], [1, c, 1, 1]);
-    const k3 = ctx.op("Neg", [ctx.mul(k1, a)], [1, c, 1, 1]);
-    grads[0] = ctx.add(ctx.add(ctx.mul(g, k1), ctx.mul(xc, k2)), k3);
+    const slope = ctx.op("Neg", [ctx.mul(ctx.mul(scale, ctx.mul(inv, inv)), b)], [1, c, 1, 1]);
+    const offset = ctx.op("Neg", [ctx.mul(scale, a)], [1, c, 1, 1]);
+    grads[0] = ctx.add(ctx.mul(g, scale), channelAffine(ctx, xc, slope, offset));
   }
   if (needed[1]) grads[1] = ctx.reshape(ctx.mul(ctx.mul(inv, b), ctx.scalar(m)), [c]);
   if (needed[2]) grads[2] = ctx.reshape(ctx.mul(a, ctx.scalar(m)), [c]);
   return grads;
 };
+
+/**
+ * x * scale + shift per channel in one sweep: BatchNormalization in inference
+ * mode with mean 0, variance 1 and epsilon 0 is exactly that affine map.
+ */
+function channelAffine(ctx: GradContext, x: Value, scale: Value, shift: Value): Value {
+  const c = x.shape[1];
+  const zeros = ctx.g.initializer("affine_zero", [c], new Float32Array(c));
+  const ones = ctx.g.initializer("affine_one", [c], new Float32Array(c).fill(1));
+  return ctx.op("BatchNormalization", [x, ctx.reshape(scale, [c]), ctx.reshape(shift, [c]), zeros, ones], x.shape, { epsilon: attr.float(0) });
+}
 
 const relu: GradRule = (ctx, node, [dy]) => {
   const x = ctx.v(node.inputs[0]);
@@ -168,23 +210,40 @@ const globalAveragePool: GradRule = (ctx, node, [dy]) => {
   return [ctx.op("Expand", [scaled, ctx.ints(x.shape)], x.shape)];
 };
 
-/** Average pooling, padding excluded from the count: spread dY / count back with a ones kernel per channel. */
+/**
+ * Average pooling: dX spreads dY / count back over each window. Two common
+ * cases avoid a (slow, depthwise) ConvTranspose: with stride 1 and "same"
+ * padding of an odd kernel the adjoint of window sums is the same window sum,
+ * i.e. AveragePool counting the padding times k*k; with non-overlapping
+ * windows that tile the input it is a nearest upsampling.
+ */
 const averagePool: GradRule = (ctx, node, [dy]) => {
   const x = ctx.v(node.inputs[0]);
-  const [, c, h, w] = x.shape;
+  const [n, c, h, w] = x.shape;
   const [kh, kw] = intsAttr(node, "kernel_shape", [1, 1]);
   const [sh, sw] = intsAttr(node, "strides", [1, 1]);
-  const [ph, pw] = intsAttr(node, "pads", [0, 0, 0, 0]);
+  const [ph, pw, ph2, pw2] = intsAttr(node, "pads", [0, 0, 0, 0]);
+  if (ph !== ph2 || pw !== pw2) throw new DasError("UNSUPPORTED_OP", `AveragePool ${node.name}: asymmetric padding has no gradient rule`);
   const includePad = intAttr(node, "count_include_pad", 0) === 1;
   const [, , ho, wo] = dy!.shape;
-  const counts = new Float32Array(ho * wo);
+  const weights = new Float32Array(ho * wo);
   for (let i = 0; i < ho; i++)
     for (let j = 0; j < wo; j++) {
       const rows = includePad ? kh : Math.min(i * sh - ph + kh, h) - Math.max(i * sh - ph, 0);
       const cols = includePad ? kw : Math.min(j * sw - pw + kw, w) - Math.max(j * sw - pw, 0);
-      counts[i * wo + j] = 1 / (rows * cols);
+      weights[i * wo + j] = 1 / (rows * cols);
     }
-  const scaled = ctx.mul(dy!, ctx.g.initializer("pool_inv_count", [1, 1, ho, wo], counts));
+  const sameWindows = sh === 1 && sw === 1 && kh % 2 === 1 && kw % 2 === 1 && 2 * ph === kh - 1 && 2 * pw === kw - 1;
+  if (sameWindows) {
+    for (let i = 0; i < weights.length; i++) weights[i] *= kh * kw;
+    const scaled = ctx.mul(dy!, ctx.g.initializer("pool_weight", [1, 1, ho, wo], weights));
+    return [ctx.op("AveragePool", [scaled], x.shape, { kernel_shape: attr.ints([kh, kw]), pads: attr.ints([ph, pw, ph, pw]), count_include_pad: attr.int(1) })];
+  }
+  const scaled = ctx.mul(dy!, ctx.g.initializer("pool_weight", [1, 1, ho, wo], weights));
+  if (sh === kh && sw === kw && ph === 0 && pw === 0 && h === ho * kh && w === wo * kw) {
+    const spread = ctx.op("Expand", [ctx.reshape(scaled, [n, c, ho, 1, wo, 1]), ctx.ints([n, c, ho, kh, wo, kw])], [n, c, ho, kh, wo, kw]);
+    return [ctx.reshape(spread, x.shape)];
+  }
   const ones = ctx.g.initializer("pool_ones", [c, 1, kh, kw], new Float32Array(c * kh * kw).fill(1));
   return [
     ctx.op("ConvTranspose", [scaled, ones], x.shape, {

@@ -1,4 +1,5 @@
 import { DasError } from "../errors.js";
+import { isTrainingBatchNorm, lowerBatchNorm } from "./lower-batch-norm.js";
 import { DEFAULT_OPSET, type Attribute, type DataType, type ModelSpec, type NodeSpec, type TensorData, type TensorValues } from "./model.js";
 
 /**
@@ -127,8 +128,36 @@ export class GraphBuilder {
     return outs;
   }
 
+  /**
+   * Replaces `node` where it stands by the nodes `emit` adds, which must
+   * define the node's outputs under their names (see `assign`), so its
+   * consumers stay valid and the node list stays topologically ordered.
+   */
+  replaceNode(node: NodeSpec, emit: () => void): void {
+    const at = this.nodes.indexOf(node);
+    if (at < 0) throw new DasError("INTERNAL", `graph ${this.name}: node ${node.name ?? node.op} is not in the graph`);
+    const tail = this.nodes.splice(at);
+    emit();
+    this.nodes.push(...tail.slice(1));
+  }
+
+  /** One node whose output is the existing tensor `output` (a replaced node's output, same shape). */
+  assign(op: string, inputs: readonly (Value | string)[], output: string, attrs?: Record<string, Attribute>): Value {
+    const v = this.valueOf(output);
+    this.nodes.push({ op, name: this.fresh(op.toLowerCase()), inputs: inputs.map((i) => (typeof i === "string" ? i : i.name)), outputs: [output], attrs });
+    return v;
+  }
+
   output(v: Value): void {
     this.outputs.push(v);
+  }
+
+  /** See lower-batch-norm.ts: no training-mode BatchNormalization reaches onnxruntime. */
+  private lowerTrainingBatchNorms(): void {
+    const consumed = new Set([...this.nodes.flatMap((n) => n.inputs), ...this.outputs.map((o) => o.name)]);
+    for (const node of this.nodes.filter(isTrainingBatchNorm)) {
+      lowerBatchNorm(this, node, { runningStats: node.outputs.slice(1).some((o) => consumed.has(o)), centred: false });
+    }
   }
 
   /**
@@ -137,6 +166,7 @@ export class GraphBuilder {
    */
   build(opset = DEFAULT_OPSET, symbolicBatch?: string, trainableAsInputs = false, extraInputs: readonly string[] = []): ModelSpec {
     if (this.outputs.length === 0) throw new DasError("INTERNAL", `graph ${this.name} has no outputs`);
+    this.lowerTrainingBatchNorms();
     const used = new Set<string>();
     for (const n of this.nodes) for (const i of n.inputs) used.add(i);
     for (const o of this.outputs) used.add(o.name);

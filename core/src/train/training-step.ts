@@ -64,6 +64,10 @@ export function buildTrainingStep(o: TrainingGraphOptions): TrainingGraph {
   const loss = softmaxCrossEntropy(g, logits, onehot);
   const used = new Set(g.nodes.flatMap((n) => n.inputs));
   const params = g.trainable.filter((p) => used.has(p.name));
+  // Read before differentiation: the gradient rules lower these nodes to primitives (same output names).
+  const bnNodes = g.nodes.filter((n) => n.op === "BatchNormalization");
+  const statInputs = bnNodes.flatMap((n) => [n.inputs[3], n.inputs[4]]);
+  const statOutputs = bnNodes.flatMap((n) => [n.outputs[1], n.outputs[2]]);
   const grads = appendGradients(g, loss, params);
   const velocities: string[] = [];
   const nextParams: string[] = [];
@@ -78,9 +82,6 @@ export function buildTrainingStep(o: TrainingGraphOptions): TrainingGraph {
     nextParams.push(pNext.name);
     nextVelocities.push(vNext.name);
   }
-  const bnNodes = g.nodes.filter((n) => n.op === "BatchNormalization");
-  const statInputs = bnNodes.flatMap((n) => [n.inputs[3], n.inputs[4]]);
-  const statOutputs = bnNodes.flatMap((n) => [n.outputs[1], n.outputs[2]]);
   g.output(loss);
   g.output(logits);
   for (const name of [...nextParams, ...nextVelocities, ...statOutputs]) g.output(g.valueOf(name));
