@@ -14,6 +14,8 @@ export const ENGINE_VERSION = "0.1.0";
 export interface FastTrainRequest {
   readonly protocol: FastTrainProtocol;
   readonly nextBatch: () => LabelledBatch;
+  /** Steps at which to score besides 0 and K (default K/4 and K/2). */
+  readonly checkpoints?: readonly number[];
 }
 
 export interface TrajectoryRecord {
@@ -52,6 +54,8 @@ export interface ArchitectureScore {
   readonly dataset: string;
   readonly batchSize: number;
   readonly seed: number;
+  /** Network size overrides (e.g. a CPU-sized DARTS width), when not the space's defaults. */
+  readonly overrides?: Readonly<Record<string, number>>;
   readonly activationUnits: number;
   readonly logActivationUnits: number;
   readonly distinguishing: number;
@@ -95,7 +99,7 @@ export async function scoreArchitecture(req: ScoreRequest, images: Float32Array,
   let fast: ArchitectureScore["fastTrain"];
   if (req.fastTrain) {
     const ref = { space: space.name, spec: arch, seed: req.seed, overrides: req.overrides };
-    const trajectory = await fastTrain(runtime, ref, req.fastTrain.protocol, req.fastTrain.nextBatch, { images, batchSize: req.batchSize, strategy: tapStrategy });
+    const trajectory = await fastTrain(runtime, ref, req.fastTrain.protocol, req.fastTrain.nextBatch, { images, batchSize: req.batchSize, strategy: tapStrategy }, req.fastTrain.checkpoints);
     s = trajectory[trajectory.length - 1].score;
     fast = {
       protocol: req.fastTrain.protocol,
@@ -119,6 +123,7 @@ export async function scoreArchitecture(req: ScoreRequest, images: Float32Array,
     dataset: req.dataset,
     batchSize: req.batchSize,
     seed: req.seed,
+    ...(req.overrides && Object.keys(req.overrides).length ? { overrides: req.overrides } : {}),
     activationUnits: s.activationUnits,
     logActivationUnits: s.logActivationUnits,
     distinguishing: s.distinguishing,
@@ -145,5 +150,9 @@ export async function scoreArchitecture(req: ScoreRequest, images: Float32Array,
  */
 export function reviveScore(o: ArchitectureScore): ArchitectureScore {
   const inf = (v: number | null) => (v === null ? -Infinity : v);
-  return { ...o, wot: inf(o.wot), distinguishing: inf(o.distinguishing), das: { ...o.das, value: inf(o.das.value) } };
+  const fastTrain = o.fastTrain && {
+    ...o.fastTrain,
+    trajectory: o.fastTrain.trajectory.map((t) => ({ ...t, wot: inf(t.wot), distinguishing: inf(t.distinguishing), das: inf(t.das) })),
+  };
+  return { ...o, wot: inf(o.wot), distinguishing: inf(o.distinguishing), das: { ...o.das, value: inf(o.das.value) }, ...(fastTrain ? { fastTrain } : {}) };
 }

@@ -25,9 +25,9 @@ export interface TrajectoryPoint {
   readonly score: NetworkScore;
 }
 
-/** The steps at which the trajectory is scored: 0, K/4, K/2, K. */
-export function checkpoints(steps: number): number[] {
-  return [...new Set([0, Math.round(steps / 4), Math.round(steps / 2), steps])];
+/** The steps at which the trajectory is scored: 0, K and the given ones (default K/4, K/2), ascending. */
+export function checkpoints(steps: number, within: readonly number[] = [Math.round(steps / 4), Math.round(steps / 2)]): number[] {
+  return [...new Set([0, ...within.filter((s) => s > 0 && s < steps), steps])].sort((a, b) => a - b);
 }
 
 /** Scores of a network with given weights on the scoring batch (BatchNorm with batch statistics, as at initialisation). */
@@ -37,7 +37,7 @@ export async function scoreWeights(ref: NetworkRef, weights: ReadonlyMap<string,
 
 /**
  * K SGD steps on training batches, scoring the network on the fixed scoring
- * batch at 0, K/4, K/2 and K steps.
+ * batch at 0, K and the checkpoints between (default K/4 and K/2).
  */
 export async function fastTrain(
   runtime: RuntimeConfig,
@@ -45,9 +45,10 @@ export async function fastTrain(
   protocol: FastTrainProtocol,
   nextBatch: () => LabelledBatch,
   scoring: { readonly images: Float32Array; readonly batchSize: number; readonly strategy: TapStrategy },
+  within?: readonly number[],
 ): Promise<TrajectoryPoint[]> {
   const trainer = await Trainer.create(runtime, { ...ref, batchSize: protocol.batchSize });
-  const marks = new Set(checkpoints(protocol.steps));
+  const marks = new Set(checkpoints(protocol.steps, within));
   const trajectory: TrajectoryPoint[] = [];
   let lastLoss: number | undefined;
   try {

@@ -16,6 +16,9 @@ export const SCORING_FLAGS = {
   "fast-train": { type: "string", default: "0" },
   lr: { type: "string" },
   "ft-batch-size": { type: "string" },
+  "ft-checkpoints": { type: "string" },
+  width: { type: "string" },
+  depth: { type: "string" },
 } as const;
 
 export interface ScoringFlags {
@@ -32,6 +35,22 @@ export interface ScoringFlags {
   "fast-train": string;
   lr?: string;
   "ft-batch-size"?: string;
+  "ft-checkpoints"?: string;
+  width?: string;
+  depth?: string;
+}
+
+/** --width / --depth as the space's size overrides: DARTS channels and cells, NB201 stem and cells per stage, NB101 stem and cells per stack. */
+export function sizeOverrides(space: string, width: string | undefined, depth: string | undefined): Record<string, number> {
+  const overrides: Record<string, number> = {};
+  if (width !== undefined) overrides[space === "darts" ? "channels" : "stemChannels"] = intFlag("width", width, 1, 1024);
+  if (depth !== undefined) overrides[space === "darts" ? "layers" : space === "nb201" ? "cellsPerStage" : "cellsPerStack"] = intFlag("depth", depth, 1, 100);
+  return overrides;
+}
+
+/** A comma-separated list of integers in min..max, e.g. --ft-checkpoints 10,50. */
+export function intListFlag(name: string, value: string, min: number, max: number): number[] {
+  return value.split(",").map((v) => intFlag(name, v.trim(), min, max));
 }
 
 export function intFlag(name: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {

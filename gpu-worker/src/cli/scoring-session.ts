@@ -15,7 +15,7 @@ import {
 import { loadScoringImages, resolveDataDir } from "../data/data-dir.js";
 import { nodeRuntime } from "../runtime/node-runtime.js";
 import { cachedTapChoice } from "../runtime/tap-choice-cache.js";
-import { intFlag, providerFlag, requireFlag, tapFlag, type ScoringFlags } from "./options.js";
+import { intFlag, intListFlag, providerFlag, requireFlag, sizeOverrides, tapFlag, type ScoringFlags } from "./options.js";
 
 /**
  * What a scoring command sets up once and reuses for every architecture:
@@ -32,12 +32,15 @@ export class ScoringSession {
   readonly batch: Float32Array;
   /** Fast training before scoring (`--fast-train K`), from the training images. */
   readonly fastTrain?: Omit<FastTrainRequest, "nextBatch"> & { readonly batches: () => FastTrainRequest["nextBatch"] };
+  /** Network size overrides (--width, --depth). */
+  readonly overrides: Readonly<Record<string, number>>;
 
   private constructor(flags: ScoringFlags, tap: TapStrategy | undefined) {
     this.space = getSpace(requireFlag("space", flags.space)).name;
     this.batchSize = intFlag("batch-size", flags["batch-size"], 2, 512);
     this.seed = intFlag("seed", flags.seed, 0, 2 ** 32 - 1);
     this.dataset = flags.dataset;
+    this.overrides = sizeOverrides(this.space, flags.width, flags.depth);
     this.tap = tap ?? "gram-int8";
     this.runtime = nodeRuntime({
       provider: providerFlag(flags.provider),
@@ -63,7 +66,8 @@ export class ScoringSession {
         const sampler = new BatchSampler(set.count, protocol.batchSize, rng);
         return () => labelledBatch(set, sampler.next(), mean, std, 10, rng);
       };
-      this.fastTrain = { protocol, batches };
+      const checkpoints = flags["ft-checkpoints"] === undefined ? undefined : intListFlag("ft-checkpoints", flags["ft-checkpoints"], 1, steps);
+      this.fastTrain = { protocol, batches, checkpoints };
     }
   }
 
@@ -87,7 +91,8 @@ export class ScoringSession {
         seed: this.seed,
         dataset: this.dataset,
         tapStrategy: this.tap,
-        fastTrain: this.fastTrain ? { protocol: this.fastTrain.protocol, nextBatch: this.fastTrain.batches() } : undefined,
+        overrides: this.overrides,
+        fastTrain: this.fastTrain ? { protocol: this.fastTrain.protocol, nextBatch: this.fastTrain.batches(), checkpoints: this.fastTrain.checkpoints } : undefined,
       },
       this.batch,
       this.runtime,

@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
-import { specOfRow, DasError, dasValue, reviveScore, defaultDasRule, parseCsv, parseNumericField, requireColumn, type ArchitectureScore, type SearchSpace } from "@das/core";
+import { specOfRow, DasError, dasValue, reviveScore, defaultDasRule, parseCsv, parseNumericField, requireColumn, type ArchitectureScore, type DasRule, type SearchSpace } from "@das/core";
 import { intFlag, requireFlag, SCORING_FLAGS, type ScoringFlags } from "./options.js";
 import { Progress } from "./progress.js";
 import { ScoringSession } from "./scoring-session.js";
@@ -12,6 +12,7 @@ export const TRUTH_FLAGS = {
   limit: { type: "string" },
   "scores-in": { type: "string" },
   "scores-out": { type: "string" },
+  "at-step": { type: "string" },
 } as const;
 
 export interface TruthFlags extends ScoringFlags {
@@ -20,6 +21,27 @@ export interface TruthFlags extends ScoringFlags {
   limit?: string;
   "scores-in"?: string;
   "scores-out"?: string;
+  "at-step"?: string;
+}
+
+/**
+ * `--at-step S`: the proxies as they stood after S fast-training steps (a
+ * point of each score's trajectory), so one run with --ft-checkpoints yields
+ * every budget. DAS is re-evaluated with the score's rule.
+ */
+export function scoresAtStep(scores: readonly ArchitectureScore[], flag: string | undefined): ArchitectureScore[] {
+  if (flag === undefined) return [...scores];
+  const step = intFlag("at-step", flag, 0);
+  return scores.map((s) => {
+    const point = s.fastTrain?.trajectory.find((t) => t.step === step);
+    if (!point) {
+      throw new DasError("INVALID_ARGUMENT", `--at-step ${step}: ${s.arch} has no trajectory point at that step (score with --fast-train and --ft-checkpoints including it)`);
+    }
+    const logActivationUnits = Math.log(point.activationUnits);
+    const rule = { kind: s.das.rule, ...s.das.parameters } as DasRule;
+    const atomic = { batchSize: s.batchSize, distinguishing: point.distinguishing, logActivationUnits };
+    return { ...s, activationUnits: point.activationUnits, logActivationUnits, distinguishing: point.distinguishing, wot: point.wot, das: dasValue(rule, atomic), singular: point.singular };
+  });
 }
 
 export interface ScoredTruth {
@@ -29,8 +51,8 @@ export interface ScoredTruth {
   readonly truth: number[];
 }
 
-const cacheKey = (s: Pick<ArchitectureScore, "space" | "arch" | "batchSize" | "seed" | "dataset"> & { fastTrain?: { protocol: unknown } }) =>
-  `${s.space}|${s.arch}|${s.batchSize}|${s.seed}|${s.dataset}|${JSON.stringify(s.fastTrain?.protocol ?? null)}`;
+const cacheKey = (s: Pick<ArchitectureScore, "space" | "arch" | "batchSize" | "seed" | "dataset" | "overrides"> & { fastTrain?: { protocol: unknown } }) =>
+  `${s.space}|${s.arch}|${s.batchSize}|${s.seed}|${s.dataset}|${JSON.stringify(s.overrides ?? {})}|${JSON.stringify(s.fastTrain?.protocol ?? null)}`;
 
 /** Scores saved by an earlier `--scores-out`, keyed by architecture and protocol. */
 function loadScores(file: string): Map<string, ArchitectureScore> {

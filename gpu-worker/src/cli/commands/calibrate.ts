@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
 import { calibrateDasRule, describeRule, getSpace, kendallTauB, applyDasRule, type AtomicPair, type Calibration } from "@das/core";
 import { requireFlag } from "../options.js";
-import { scoreTruth, TRUTH_FLAGS } from "../truth-scores.js";
+import { scoresAtStep, scoreTruth, TRUTH_FLAGS } from "../truth-scores.js";
 
-export const CALIBRATE_USAGE = `das calibrate --space nb201 --truth FILE.csv --target COLUMN [--limit N] [--scores-in FILE.jsonl] [--json]
+export const CALIBRATE_USAGE = `das calibrate --space nb201 --truth FILE.csv --target COLUMN [--limit N] [--scores-in FILE.jsonl]
+         [--fast-train K [--at-step S]] [--json]
   Fits the DAS combination rule (maximum Kendall tau over the rule family) on dev data and
   prints it, with a 2-fold check: fit on one half, Kendall tau on the other.`;
 
@@ -32,7 +33,9 @@ function twoFold(metrics: readonly AtomicPair[], truth: readonly number[]): Fold
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: TRUTH_FLAGS, strict: true });
   const space = getSpace(requireFlag("space", values.space));
-  const { target, scores, truth } = await scoreTruth(space, values, "calibrate");
+  const scored = await scoreTruth(space, values, "calibrate");
+  const { target, truth } = scored;
+  const scores = scoresAtStep(scored.scores, values["at-step"]);
   const metrics: AtomicPair[] = scores;
   const fit: Calibration = calibrateDasRule(metrics, truth);
   const folds = twoFold(metrics, truth);

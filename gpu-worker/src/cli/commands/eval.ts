@@ -1,12 +1,15 @@
 import { parseArgs } from "node:util";
 import { getSpace, kendallTauB, spearmanRho, topKOverlap, type ArchitectureScore } from "@das/core";
 import { requireFlag } from "../options.js";
-import { scoreTruth, TRUTH_FLAGS } from "../truth-scores.js";
+import { scoresAtStep, scoreTruth, TRUTH_FLAGS } from "../truth-scores.js";
 
 export const EVAL_USAGE = `das eval --space nb201 --truth FILE.csv --target COLUMN [--limit N] [--batch-size 128]
-         [--seed 1] [--scores-out FILE.jsonl] [--scores-in FILE.jsonl] [--json]
+         [--seed 1] [--width C] [--depth L] [--scores-out FILE.jsonl] [--scores-in FILE.jsonl]
+         [--fast-train K [--ft-checkpoints S1,S2] [--ft-batch-size 64] [--lr 0.05] [--at-step S]] [--json]
   Scores the first N rows of a ground-truth CSV and prints Kendall tau-b, Spearman rho and
-  top-10% overlap of every proxy (wot, das, activation_units, distinguishing, params, flops).`;
+  top-10% overlap of every proxy (wot, das, activation_units, distinguishing, params, flops).
+  With --fast-train, the proxies after K steps (or after S with --at-step, a checkpoint) beside
+  those at initialisation.`;
 
 const PROXIES: Record<string, (s: ArchitectureScore) => number> = {
   wot: (s) => s.wot,
@@ -36,7 +39,9 @@ export function correlate(scores: readonly ArchitectureScore[], target: readonly
 export async function evalCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: TRUTH_FLAGS, strict: true });
   const space = getSpace(requireFlag("space", values.space));
-  const { session, target, scores, truth } = await scoreTruth(space, values, "eval");
+  const scored = await scoreTruth(space, values, "eval");
+  const { session, target, truth } = scored;
+  const scores = scoresAtStep(scored.scores, values["at-step"]);
   const proxies = correlate(scores, truth);
   // With --fast-train, the same proxies at initialisation (step 0 of each trajectory), side by side.
   const atInit = scores[0]?.fastTrain
@@ -59,7 +64,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     dasRule: scores[0]?.das,
     medianMsPerArch: durations[Math.floor(durations.length / 2)],
     provider: session.runtime.provider,
-    ...(session.fastTrain ? { fastTrain: session.fastTrain.protocol, proxiesAtInit: atInit } : {}),
+    ...(Object.keys(session.overrides).length ? { overrides: session.overrides } : {}),
+    ...(session.fastTrain ? { fastTrain: session.fastTrain.protocol, atStep: values["at-step"] === undefined ? session.fastTrain.protocol.steps : Number(values["at-step"]), proxiesAtInit: atInit } : {}),
     proxies,
   };
   if (values.json) {

@@ -13,7 +13,7 @@ import {
 } from "@das/core";
 import { loadTrainingData, resolveDataDir } from "../../data/data-dir.js";
 import { nodeRuntime } from "../../runtime/node-runtime.js";
-import { intFlag, providerFlag, requireFlag } from "../options.js";
+import { intFlag, providerFlag, requireFlag, sizeOverrides } from "../options.js";
 
 export const TRAIN_USAGE = `das train --space nb201|nb101|darts --arch SPEC --steps K [--batch-size 64] [--lr 0.1] [--momentum 0.9]
           [--weight-decay 5e-4] [--nesterov] [--seed 1] [--eval-every N] [--eval-images 10000]
@@ -62,9 +62,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const evalImages = intFlag("eval-images", values["eval-images"], 500, 10000);
   const evalEvery = values["eval-every"] === undefined ? 0 : intFlag("eval-every", values["eval-every"], 1, steps);
   const sgd = { lr: floatFlag("lr", values.lr, 0, 10), momentum: floatFlag("momentum", values.momentum, 0, 1), weightDecay: floatFlag("weight-decay", values["weight-decay"], 0, 1) };
-  const overrides: Record<string, number> = {};
-  if (values.width) overrides[space === "darts" ? "channels" : "stemChannels"] = intFlag("width", values.width, 1, 1024);
-  if (values.depth) overrides[space === "darts" ? "layers" : space === "nb201" ? "cellsPerStage" : "cellsPerStack"] = intFlag("depth", values.depth, 1, 100);
+  const overrides = sizeOverrides(space, values.width, values.depth);
   const runtime = nodeRuntime({ provider: providerFlag(values.provider), threads: values.threads === undefined ? undefined : intFlag("threads", values.threads, 1, 256) });
   const { train, test } = loadTrainingData(resolveDataDir(values["data-dir"]));
   const ref = { space, spec, seed, overrides };
