@@ -156,7 +156,7 @@ const batchNorm: GradRule = (ctx, node, [dy], needed) => {
   const gamma = ctx.v(node.inputs[1]);
   const { xc, variance, epsilon } = lowerBatchNorm(ctx.g, node, { runningStats: true, centred: true });
   const [n, c, h, w] = xc.shape;
-  const inv = ctx.op("Reciprocal", [ctx.op("Sqrt", [ctx.add(variance, ctx.scalar(epsilon))], [1, c, 1, 1])], [1, c, 1, 1]);
+  const inv = ctx.op("Reciprocal", [ctx.op("Sqrt", [ctx.add(ctx.reshape(variance, [1, c, 1, 1]), ctx.scalar(epsilon))], [1, c, 1, 1])], [1, c, 1, 1]);
   const scale = ctx.mul(ctx.reshape(gamma, [1, c, 1, 1]), inv);
   const m = n * h * w;
   const axes = [0, 2, 3];

@@ -19,7 +19,7 @@ import { attr, type NodeSpec } from "./model.js";
 export interface LoweredBatchNorm {
   /** x - mean, [N, C, H, W]. */
   readonly xc: Value;
-  /** The batch variance, [1, C, 1, 1]. */
+  /** The batch variance, [C]. */
   readonly variance: Value;
   readonly epsilon: number;
 }
@@ -48,37 +48,36 @@ export function lowerBatchNorm(g: GraphBuilder, node: NodeSpec, o: { readonly ru
   };
   const eps = float("epsilon", 1e-5);
   const momentum = float("momentum", 0.9);
-  const perChannel = [1, c, 1, 1];
-  const axes = { axes: attr.ints([0, 2, 3]), keepdims: attr.int(1) };
+  const reduce = (op: string, t: Value, axes: number[], keep: boolean, shape: number[]) =>
+    g.op(op, [t], shape, { axes: attr.ints(axes), keepdims: attr.int(keep ? 1 : 0) });
+  // Per channel, [C]. Mean of squares in one read of t, with the same ops for a fixed and a symbolic
+  // batch (so an exported network computes bit for bit what the built one does): per image over
+  // H, W, then a mean over N, scaled by 1 / (H W).
+  const meanSquare = (t: Value) =>
+    g.op("Mul", [reduce("ReduceMean", reduce("ReduceSumSquare", t, [2, 3], true, [n, c, 1, 1]), [0, 2, 3], false, [c]), g.scalar("bn_inv_area", 1 / (h * w))], [c]);
   let lowered: LoweredBatchNorm | undefined;
-  // Mean of squares per channel, one read of t, the same ops for a fixed and a symbolic batch (so an
-  // exported network computes bit for bit what the built one does): per image over H, W, then over N.
-  const meanSquare = (t: Value) => {
-    const perImage = g.op("ReduceSumSquare", [t], [n, c, 1, 1], { axes: attr.ints([2, 3]), keepdims: attr.int(1) });
-    return g.op("Mul", [g.op("ReduceMean", [perImage], perChannel, { axes: attr.ints([0]), keepdims: attr.int(1) }), g.scalar("bn_inv_area", 1 / (h * w))], perChannel);
-  };
-  const vec = (t: Value) => g.op("Reshape", [t, g.int64s("bn_c", [c])], [c]);
   g.replaceNode(node, () => {
-    const mean = g.op("ReduceMean", [x], perChannel, axes);
+    const mean = reduce("ReduceMean", x, [0, 2, 3], false, [c]);
     let variance: Value;
     if (o.centred) {
       // Two passes: the gradient needs xc anyway.
-      const xc = g.op("Sub", [x, mean], x.shape);
+      const xc = g.op("Sub", [x, g.op("Reshape", [mean, g.int64s("bn_shape", [1, c, 1, 1])], [1, c, 1, 1])], x.shape);
       variance = meanSquare(xc);
-      g.assign("BatchNormalization", [xc, gamma, beta, g.initializer("bn_zero_mean", [c], new Float32Array(c)), vec(variance)], node.outputs[0], { epsilon: attr.float(eps) });
+      g.assign("BatchNormalization", [xc, gamma, beta, g.initializer("bn_zero_mean", [c], new Float32Array(c)), variance], node.outputs[0], { epsilon: attr.float(eps) });
       lowered = { xc, variance, epsilon: eps };
     } else {
       // One pass, E[x^2] - mean^2 (clamped at 0): exact enough unless |mean| >> std, and the mean
-      // (which alone decides the activation codes at initialisation) is exact either way.
-      // Max, not Relu: a Relu here would look like an activation to the tap placement of exported models.
-      variance = g.op("Max", [g.op("Sub", [meanSquare(x), g.op("Mul", [mean, mean], perChannel)], perChannel), g.scalar("bn_floor", 0)], perChannel);
-      g.assign("BatchNormalization", [x, gamma, beta, vec(mean), vec(variance)], node.outputs[0], { epsilon: attr.float(eps) });
+      // (which alone decides the activation codes at initialisation) is exact either way. Max, not
+      // Relu: a Relu here would look like an activation to the tap placement of exported models.
+      const spread = g.op("Sub", [meanSquare(x), g.op("Mul", [mean, mean], [c])], [c]);
+      variance = g.op("Max", [spread, g.scalar("bn_floor", 0)], [c]);
+      g.assign("BatchNormalization", [x, gamma, beta, mean, variance], node.outputs[0], { epsilon: attr.float(eps) });
     }
     if (o.runningStats) {
       const running = (prev: Value, batch: Value, k: number, output: string | undefined) => {
         if (!output) return;
         const kept = g.op("Mul", [prev, g.scalar("bn_momentum", momentum)], [c]);
-        g.assign("Add", [kept, g.op("Mul", [vec(batch), g.scalar("bn_update", (1 - momentum) * k)], [c])], output);
+        g.assign("Add", [kept, g.op("Mul", [batch, g.scalar("bn_update", (1 - momentum) * k)], [c])], output);
       };
       running(runMean, mean, 1, node.outputs[1]);
       running(runVar, variance, m / Math.max(m - 1, 1), node.outputs[2]);
