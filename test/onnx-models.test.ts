@@ -124,6 +124,18 @@ describe("ONNX model validation: a corpus of broken files, each with its code", 
     expect(codeOf(() => validateModel(encodeModel({ ...spec, graph: { ...spec.graph, nodes } })))).toBe("ok");
   });
 
+  it("refuses BatchNormalization in training mode (onnxruntime computes it differently per optimisation level)", () => {
+    const g = new GraphBuilder("bn");
+    const x = g.input("x", [1, 3, 8, 8]);
+    const c = (n: string, v: number) => g.initializer(n, [3], new Float32Array(3).fill(v));
+    const y = g.op("Relu", [g.op("BatchNormalization", [x, c("s", 1), c("b", 0), c("m", 0), c("v", 1)], [1, 3, 8, 8])], [1, 3, 8, 8]);
+    g.output(y);
+    const spec = g.build(15);
+    const asTraining = spec.graph.nodes.map((n) => (n.op === "BatchNormalization" ? { ...n, attrs: { training_mode: attr.int(1) } } : n));
+    expect(codeOf(() => validateModel(encodeModel(spec)))).toBe("ok");
+    expect(codeOf(() => validateModel(encodeModel({ ...spec, graph: { ...spec.graph, nodes: asTraining } })))).toBe("UNSUPPORTED_OP");
+  });
+
   it("turns a model that fails inside the runtime into a coded error, not a crash", async () => {
     // Reshape of 3600 values to [7, 11] passes validation and fails only when run.
     const bytes = tinyModel({ reshapeTo: [7, 11] });
@@ -150,11 +162,13 @@ describe("scoring exported networks like built ones", () => {
   ])("an NB201 network exported to ONNX scores as the built network: %s", async (spec) => {
     const overrides = { stemChannels: 8, cellsPerStage: 2 };
     const bytes = exportNetwork("nb201", spec, 5, overrides);
+    const built0 = buildNb201(parseNb201(spec), { batchSize: 1, seed: 5, overrides });
     const plan = validateModel(bytes);
     expect(plan.input.batch).toBe("dynamic");
     const fromOnnx = await scoreModel(bytes, plan, images, N, runtime, 60_000);
     const built = await scoreNetwork(buildNb201(parseNb201(spec), { batchSize: N, seed: 5, overrides }), images, runtime);
     expect(fromOnnx.mode).toBe("batch");
+    expect(plan.params).toBe(built0.builder.params);
     expect(fromOnnx.activationUnits).toBe(built.activationUnits);
     expect(fromOnnx.reluCount).toBe(built.reluCount);
     expect(fromOnnx.wot).toBe(built.wot);

@@ -34,11 +34,9 @@ function outputPadding(inSize: number, outSize: number, k: number, s: number, p:
 /**
  * Conv. dX: for stride 1 a plain convolution of dY with the flipped,
  * transposed kernel (onnxruntime runs it as fast as the forward pass);
- * otherwise ConvTranspose. dW: k*k shifted (strided) slices of the padded
- * input, each contracted with dY by a batched MatMul and summed over the
- * batch, as one GEMM: exact, and far cheaper here than a Conv over
- * transposed tensors (a dY-sized kernel). Depthwise: the same slices,
- * multiplied elementwise and reduced.
+ * otherwise ConvTranspose. dW: see convWeightGrad (im2col by one Gather,
+ * one batched MatMul); far cheaper here than a Conv over transposed tensors
+ * (a dY-sized kernel).
  */
 const conv: GradRule = (ctx, node, [dy], needed) => {
   const x = ctx.v(node.inputs[0]);
@@ -98,11 +96,13 @@ interface ConvGeometry {
 /**
  * dW[o, i, a, b] = sum_n sum_(y,x) dY[n, o, y, x] * Xpad[n, i, y*s + a*d, x*s + b*d].
  * The padded input goes to channels-last once; one Gather with a constant
- * index table builds the im2col matrix [n*P, k*k*cIn] (rows: output positions,
- * columns: tap then channel, each gathered row a contiguous run of cIn values),
- * and one GEMM contracts it with dY over batch and positions. One wide GEMM
- * instead of k*k skinny ones (cIn x cOut with a contraction of n*P) keeps the
- * arithmetic intensity up; strided slices per tap were memory-bound here.
+ * index table builds the im2col matrix [n, P, k*k*cIn] (rows: output positions,
+ * columns: tap then channel, each gathered row a contiguous run of cIn values);
+ * one MatMul batched over images contracts it with dY [n, cOut, P] (no
+ * transpose of dY), and a sum over the batch finishes. Wide GEMMs instead of
+ * k*k skinny ones (cIn x cOut with a contraction of n*P) keep the arithmetic
+ * intensity up; strided slices per tap were memory-bound here. Depthwise: the
+ * same im2col, multiplied by dY elementwise and reduced.
  */
 function convWeightGrad(ctx: GradContext, x: Value, g: Value, wShape: readonly number[], geo: ConvGeometry): Value {
   const [n, cIn, h, wd] = x.shape;

@@ -4,7 +4,9 @@ import { forwardModel } from "./forward-graph.js";
 /**
  * A search-space network as a standalone ONNX model, as a PyTorch export would
  * give it: one Relu node per ReLU module, zeros computed rather than folded,
- * BatchNorm in training mode, a free batch dimension named "batch".
+ * BatchNorm with batch statistics (lowered to reductions and an inference-mode
+ * BatchNormalization, see onnx/lower-batch-norm.ts; no running statistics),
+ * a free batch dimension named "batch".
  *
  * @example exportNetwork("nb201", "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_1x1~2|", 1)
  */

@@ -114,7 +114,14 @@ export function validateModel(bytes: Uint8Array, limits: ModelLimits = DEFAULT_M
       fail("UNSUPPORTED_OP", `operator ${n.domain ? n.domain + "." : ""}${n.op} (node ${n.name || "unnamed"}) is not supported for scoring`, { op: n.op, node: n.name });
     }
   }
-  // Parameters: float initializers, less BatchNorm running statistics (buffers, not parameters).
+  for (const n of model.nodes) {
+    if (n.op === "BatchNormalization" && n.intAttrs.training_mode === 1) {
+      // onnxruntime 1.30's CPU kernel for this mode changes its output with the optimisation level (see onnx/lower-batch-norm.ts).
+      fail("UNSUPPORTED_OP", `BatchNormalization ${n.name || "unnamed"} is in training mode, which onnxruntime does not compute reliably; export the model in eval mode`, { op: n.op, node: n.name });
+    }
+  }
+  // Parameters: float initializers, less BatchNorm running statistics (buffers, not parameters) and
+  // scalars (constants of the arithmetic, such as our lowered BatchNorm's 1 / (H W)).
   const buffers = new Set(model.nodes.filter((n) => n.op === "BatchNormalization").flatMap((n) => n.inputs.slice(3, 5)));
   let floats = 0;
   let params = 0;
@@ -125,7 +132,7 @@ export function validateModel(bytes: Uint8Array, limits: ModelLimits = DEFAULT_M
     }
     const size = init.dims.reduce((a, b) => a * b, 1);
     if (init.dataType === FLOAT) floats += size;
-    if (init.dataType === FLOAT && !buffers.has(init.name)) params += size;
+    if (init.dataType === FLOAT && !buffers.has(init.name) && init.dims.length > 0) params += size;
     if (!(floats <= limits.maxParameters)) fail("MODEL_TOO_LARGE", `more than ${limits.maxParameters} float parameters`);
   }
   checkGraph(model);

@@ -8,6 +8,8 @@ export interface DecodedNode {
   readonly name: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
+  /** Integer attributes (AttributeProto.i), e.g. BatchNormalization's training_mode. */
+  readonly intAttrs: Readonly<Record<string, number>>;
 }
 
 export interface DecodedValueInfo {
@@ -46,9 +48,11 @@ function readNode(r: ProtoReader): DecodedNode {
   let op = "";
   let domain = "";
   let name = "";
+  const intAttrs: Record<string, number> = {};
   while (!r.done) {
     const { field, wire } = r.tag();
-    if (field === 1 && wire === 2) inputs.push(r.string());
+    if (field === 5 && wire === 2) readIntAttribute(r.sub(), intAttrs);
+    else if (field === 1 && wire === 2) inputs.push(r.string());
     else if (field === 2 && wire === 2) outputs.push(r.string());
     else if (field === 3 && wire === 2) name = r.string();
     else if (field === 4 && wire === 2) op = r.string();
@@ -56,7 +60,20 @@ function readNode(r: ProtoReader): DecodedNode {
     else r.skip(wire);
     if (inputs.length + outputs.length > MAX_NODE_IO) throw new DasError("MODEL_TOO_LARGE", `a node lists more than ${MAX_NODE_IO} inputs and outputs`);
   }
-  return { op, domain, name, inputs, outputs };
+  return { op, domain, name, inputs, outputs, intAttrs };
+}
+
+/** AttributeProto: name (1) and, for INT attributes, i (3); other kinds are skipped. */
+function readIntAttribute(r: ProtoReader, into: Record<string, number>): void {
+  let name: string | undefined;
+  let value: number | undefined;
+  while (!r.done) {
+    const { field, wire } = r.tag();
+    if (field === 1 && wire === 2) name = r.string();
+    else if (field === 3 && wire === 0) value = r.int();
+    else r.skip(wire);
+  }
+  if (name !== undefined && value !== undefined) into[name] = value;
 }
 
 function readDims(r: ProtoReader): (number | string | undefined)[] {

@@ -43,6 +43,9 @@ export interface ScoringFlags {
 /** --width / --depth as the space's size overrides: DARTS channels and cells, NB201 stem and cells per stage, NB101 stem and cells per stack. */
 export function sizeOverrides(space: string, width: string | undefined, depth: string | undefined): Record<string, number> {
   const overrides: Record<string, number> = {};
+  if ((width !== undefined || depth !== undefined) && !["darts", "nb201", "nb101"].includes(space)) {
+    throw new DasError("INVALID_ARGUMENT", `--width/--depth size a search space's network; the ${space} space has none`, { flag: width !== undefined ? "width" : "depth" });
+  }
   if (width !== undefined) overrides[space === "darts" ? "channels" : "stemChannels"] = intFlag("width", width, 1, 1024);
   if (depth !== undefined) overrides[space === "darts" ? "layers" : space === "nb201" ? "cellsPerStage" : "cellsPerStack"] = intFlag("depth", depth, 1, 100);
   return overrides;

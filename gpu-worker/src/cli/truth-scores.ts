@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
-import { specOfRow, DasError, dasValue, reviveScore, defaultDasRule, parseCsv, parseNumericField, requireColumn, type ArchitectureScore, type DasRule, type SearchSpace } from "@das/core";
+import { specOfRow, DasError, dasValue, reviveScore, defaultDasRule, parseCsv, parseNumericField, requireColumn, type ArchitectureScore, type DasRule, type SearchSpace, type TrajectoryRecord } from "@das/core";
 import { intFlag, requireFlag, SCORING_FLAGS, type ScoringFlags } from "./options.js";
 import { Progress } from "./progress.js";
 import { ScoringSession } from "./scoring-session.js";
@@ -37,11 +37,16 @@ export function scoresAtStep(scores: readonly ArchitectureScore[], flag: string 
     if (!point) {
       throw new DasError("INVALID_ARGUMENT", `--at-step ${step}: ${s.arch} has no trajectory point at that step (score with --fast-train and --ft-checkpoints including it)`);
     }
-    const logActivationUnits = Math.log(point.activationUnits);
-    const rule = { kind: s.das.rule, ...s.das.parameters } as DasRule;
-    const atomic = { batchSize: s.batchSize, distinguishing: point.distinguishing, logActivationUnits };
-    return { ...s, activationUnits: point.activationUnits, logActivationUnits, distinguishing: point.distinguishing, wot: point.wot, das: dasValue(rule, atomic), singular: point.singular };
+    return atTrajectoryPoint(s, point);
   });
+}
+
+/** A score with its proxies replaced by one point of its fast-training trajectory, DAS re-evaluated with its rule. */
+export function atTrajectoryPoint(s: ArchitectureScore, point: TrajectoryRecord): ArchitectureScore {
+  const logActivationUnits = Math.log(point.activationUnits);
+  const rule = { kind: s.das.rule, ...s.das.parameters } as DasRule;
+  const atomic = { batchSize: s.batchSize, distinguishing: point.distinguishing, logActivationUnits };
+  return { ...s, activationUnits: point.activationUnits, logActivationUnits, distinguishing: point.distinguishing, wot: point.wot, das: dasValue(rule, atomic), singular: point.singular };
 }
 
 export interface ScoredTruth {
@@ -108,9 +113,12 @@ export async function scoreTruth(space: SearchSpace<unknown>, values: TruthFlags
   for (const [i, row] of rows.entries()) {
     const spec = specOfRow(space, row);
     const arch = space.canonical(space.parse(spec));
-    const hit = cached.get(
-      cacheKey({ space: space.name, arch, batchSize: session.batchSize, seed: session.seed, dataset: session.dataset, fastTrain: session.fastTrain }),
+    const found = cached.get(
+      cacheKey({ space: space.name, arch, batchSize: session.batchSize, seed: session.seed, dataset: session.dataset, overrides: session.overrides, fastTrain: session.fastTrain }),
     );
+    // A saved trajectory without a requested checkpoint is scored again rather than reused.
+    const wanted = session.fastTrain?.checkpoints ?? [];
+    const hit = found && wanted.every((step) => found.fastTrain?.trajectory.some((t) => t.step === step)) ? found : undefined;
     // A cached score keeps its atomic metrics; DAS is recomputed with today's default rule.
     const s = hit ? { ...hit, das: dasValue(rule, hit) } : await session.score(spec);
     if (hit) reused++;

@@ -74,15 +74,15 @@ export async function gemmGflops(runtime: RuntimeConfig, size = 1024, repeats = 
  * One SGD training step (forward, backward, update; graph from core/autodiff)
  * against a plain forward pass of the same network and batch, side by side.
  */
-async function benchTraining(runtime: RuntimeConfig, space: string, specs: readonly string[], repeats: number, log: (s: string) => unknown) {
+async function benchTraining(runtime: RuntimeConfig, space: string, specs: readonly string[], repeats: number, log: (s: string) => unknown, overrides: Readonly<Record<string, number>>) {
   const n = TRAIN_BENCH_BATCH;
   const rows = [];
   for (const spec of specs) {
-    const tg = buildTrainingStep({ space, spec, batchSize: n, seed: 1 });
+    const tg = buildTrainingStep({ space, spec, batchSize: n, seed: 1, overrides });
     const sp = getSpace(space);
-    const fwd = forwardModel(sp.build(sp.parse(spec), { batchSize: n, seed: 1, foldZeros: false }));
+    const fwd = forwardModel(sp.build(sp.parse(spec), { batchSize: n, seed: 1, foldZeros: false, overrides }));
     // The same forward pass with the weights as graph inputs, as the training graph has them.
-    const fwdIn = sp.build(sp.parse(spec), { batchSize: n, seed: 1, foldZeros: false });
+    const fwdIn = sp.build(sp.parse(spec), { batchSize: n, seed: 1, foldZeros: false, overrides });
     fwdIn.builder.graph.output(fwdIn.logits);
     const fwdInModel = encodeModel(fwdIn.builder.graph.build(DEFAULT_OPSET, undefined, true));
     const T = runtime.ort.Tensor;
@@ -135,7 +135,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const rows = [];
   for (const spec of specs) {
     const parsed = space.parse(spec);
-    const opts = { batchSize: n, seed: session.seed };
+    const opts = { batchSize: n, seed: session.seed, overrides: session.overrides };
     const fwdNet = space.build(parsed, opts);
     const feeds = { [fwdNet.input.name]: new runtime.ort.Tensor("float32", images, [...fwdNet.input.shape]) };
     const fwdModel = forwardModel(fwdNet);
@@ -185,7 +185,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     );
   }
   const gemm = await gemmGflops(runtime);
-  const training = values["train-archs"] === "0" ? [] : await benchTraining(runtime, space.name, specs.slice(0, intFlag("train-archs", values["train-archs"], 0, specs.length)), repeats, log);
+  const training = values["train-archs"] === "0" ? [] : await benchTraining(runtime, space.name, specs.slice(0, intFlag("train-archs", values["train-archs"], 0, specs.length)), repeats, log, session.overrides);
   const report = {
     space: space.name,
     batchSize: n,

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { getSpace, kendallTauB, spearmanRho, topKOverlap, type ArchitectureScore } from "@das/core";
 import { requireFlag } from "../options.js";
-import { scoresAtStep, scoreTruth, TRUTH_FLAGS } from "../truth-scores.js";
+import { atTrajectoryPoint, scoresAtStep, scoreTruth, TRUTH_FLAGS } from "../truth-scores.js";
 
 export const EVAL_USAGE = `das eval --space nb201 --truth FILE.csv --target COLUMN [--limit N] [--batch-size 128]
          [--seed 1] [--width C] [--depth L] [--scores-out FILE.jsonl] [--scores-in FILE.jsonl]
@@ -46,10 +46,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   // With --fast-train, the same proxies at initialisation (step 0 of each trajectory), side by side.
   const atInit = scores[0]?.fastTrain
     ? correlate(
-        scores.map((s) => {
-          const t0 = s.fastTrain!.trajectory[0];
-          return { ...s, wot: t0.wot, distinguishing: t0.distinguishing, activationUnits: t0.activationUnits, das: { ...s.das, value: t0.das } };
-        }),
+        scores.map((s) => atTrajectoryPoint(s, s.fastTrain!.trajectory[0])),
         truth,
       )
     : undefined;
