@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyDasRule, checkpoints, type ArchitectureScore } from "../core/src/index.js";
+import { applyDasRule, checkpoints, defaultDasRule, type ArchitectureScore } from "../core/src/index.js";
 import { scoresAtStep } from "../gpu-worker/src/cli/truth-scores.js";
 import { sizeOverrides, intListFlag } from "../gpu-worker/src/cli/options.js";
 
@@ -21,6 +21,14 @@ describe("fast-training checkpoints", () => {
     expect(sizeOverrides("nb201", "8", "2")).toEqual({ stemChannels: 8, cellsPerStage: 2 });
     expect(sizeOverrides("nb101", "32", "1")).toEqual({ stemChannels: 32, cellsPerStack: 1 });
     expect(sizeOverrides("nb201", undefined, undefined)).toEqual({});
+  });
+});
+
+describe("DAS defaults per setting", () => {
+  it("takes the fast-trained calibration where one exists, WOT elsewhere", () => {
+    expect(defaultDasRule("nb201")).toEqual({ kind: "linear", alpha: 1 });
+    expect(defaultDasRule("nb201", "fast-trained")).toEqual({ kind: "linear", alpha: 3.16 });
+    expect(defaultDasRule("onnx", "fast-trained")).toEqual({ kind: "linear", alpha: 1 });
   });
 });
 

@@ -94,7 +94,7 @@ export async function scoreArchitecture(req: ScoreRequest, images: Float32Array,
   // (two labellings of one NB101 cell would otherwise draw their weights in different orders).
   const built = space.build(space.parse(arch), { batchSize: req.batchSize, seed: req.seed, overrides: req.overrides });
   const tapStrategy = req.tapStrategy ?? "gram-int8";
-  const rule = req.dasRule ?? defaultDasRule(space.name);
+  const rule = req.dasRule ?? defaultDasRule(space.name, req.fastTrain ? "fast-trained" : "init");
   let s: NetworkScore;
   let fast: ArchitectureScore["fastTrain"];
   if (req.fastTrain) {

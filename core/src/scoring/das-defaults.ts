@@ -22,6 +22,27 @@ const DEFAULTS: Record<string, DasRule> = {
   nb101: { kind: "linear", alpha: 0.158 },
 };
 
-export function defaultDasRule(space: string): DasRule {
-  return Object.hasOwn(DEFAULTS, space) ? DEFAULTS[space] : WOT_RULE;
+/**
+ * After fast training (`--fast-train`), recalibrated on the fast-trained dev
+ * scores (`das calibrate --fast-train K --at-step K`, scripts/fast-train-eval.sh;
+ * protocol: SGD lr 0.05 constant, momentum 0.9, weight decay 5e-4, batch 32).
+ * Training makes D less informative, and the fitted rules weight N_A more.
+ * - nb201 (200 dev architectures, 50 steps): alpha 3.16, Kendall 0.579 vs
+ *   WOT 0.556 after the same training; 2-fold held out 0.582 vs 0.573 and
+ *   0.565 vs 0.546. Both stay below WOT at initialisation (0.631).
+ * - nb101 (100 dev cells, CPU-sized network, 50 steps): the fit (alpha 0.631,
+ *   0.293 vs WOT 0.274) loses to WOT in three of four held-out folds: WOT.
+ * - darts (60 dev genotypes, CPU-sized network, 10 steps): the best rule is
+ *   WOT itself (0.456); the 5-step fit does not hold out: WOT.
+ */
+const FAST_TRAINED: Record<string, DasRule> = {
+  nb201: { kind: "linear", alpha: 3.16 },
+  nb101: WOT_RULE,
+  darts: WOT_RULE,
+};
+
+/** The default rule of a space, for scores at initialisation or after fast training. */
+export function defaultDasRule(space: string, setting: "init" | "fast-trained" = "init"): DasRule {
+  const table = setting === "fast-trained" ? FAST_TRAINED : DEFAULTS;
+  return Object.hasOwn(table, space) ? table[space] : WOT_RULE;
 }

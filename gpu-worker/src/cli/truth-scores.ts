@@ -37,14 +37,15 @@ export function scoresAtStep(scores: readonly ArchitectureScore[], flag: string 
     if (!point) {
       throw new DasError("INVALID_ARGUMENT", `--at-step ${step}: ${s.arch} has no trajectory point at that step (score with --fast-train and --ft-checkpoints including it)`);
     }
-    return atTrajectoryPoint(s, point);
+    // Step 0 is the network at initialisation: its DAS takes the space's rule for that setting.
+    return atTrajectoryPoint(s, point, step === 0 ? defaultDasRule(s.space) : undefined);
   });
 }
 
 /** A score with its proxies replaced by one point of its fast-training trajectory, DAS re-evaluated with its rule. */
-export function atTrajectoryPoint(s: ArchitectureScore, point: TrajectoryRecord): ArchitectureScore {
+export function atTrajectoryPoint(s: ArchitectureScore, point: TrajectoryRecord, ruleOverride?: DasRule): ArchitectureScore {
   const logActivationUnits = Math.log(point.activationUnits);
-  const rule = { kind: s.das.rule, ...s.das.parameters } as DasRule;
+  const rule = ruleOverride ?? ({ kind: s.das.rule, ...s.das.parameters } as DasRule);
   const atomic = { batchSize: s.batchSize, distinguishing: point.distinguishing, logActivationUnits };
   return { ...s, activationUnits: point.activationUnits, logActivationUnits, distinguishing: point.distinguishing, wot: point.wot, das: dasValue(rule, atomic), singular: point.singular };
 }
@@ -105,7 +106,7 @@ export async function scoreTruth(space: SearchSpace<unknown>, values: TruthFlags
   });
   const session = await ScoringSession.open(values);
   const cached = values["scores-in"] ? loadScores(values["scores-in"]) : new Map<string, ArchitectureScore>();
-  const rule = defaultDasRule(space.name);
+  const rule = defaultDasRule(space.name, session.fastTrain ? "fast-trained" : "init");
   const progress = new Progress(rows.length, label, !values.quiet);
   const out = values["scores-out"] ? createWriteStream(values["scores-out"]) : undefined;
   const scores: ArchitectureScore[] = [];

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { getSpace, kendallTauB, spearmanRho, topKOverlap, type ArchitectureScore } from "@das/core";
+import { defaultDasRule, getSpace, kendallTauB, spearmanRho, topKOverlap, type ArchitectureScore } from "@das/core";
 import { requireFlag } from "../options.js";
 import { atTrajectoryPoint, scoresAtStep, scoreTruth, TRUTH_FLAGS } from "../truth-scores.js";
 
@@ -46,7 +46,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   // With --fast-train, the same proxies at initialisation (step 0 of each trajectory), side by side.
   const atInit = scores[0]?.fastTrain
     ? correlate(
-        scores.map((s) => atTrajectoryPoint(s, s.fastTrain!.trajectory[0])),
+        scores.map((s) => atTrajectoryPoint(s, s.fastTrain!.trajectory[0], defaultDasRule(s.space))),
         truth,
       )
     : undefined;
