@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
+import { bundledCifar10 } from "./shared-data.js";
 import {
   atomicMetrics,
   buildNb201,
@@ -8,14 +8,12 @@ import {
   chooseTapStrategy,
   encodeModel,
   hammingKernelFromCodes,
-  parseCifar10,
   parseNb201,
   scoreNetwork,
   scoringBatch,
   TAP_STRATEGIES,
   type RuntimeConfig,
 } from "../core/src/index.js";
-import { BUNDLED_DATA_DIR } from "../gpu-worker/src/data/data-dir.js";
 
 // Graph optimisations may reorder float arithmetic differently in graphs with different outputs,
 // flipping the sign of pre-activations within rounding of zero (WOT moves by ~1e-4 relative).
@@ -62,7 +60,7 @@ async function referenceKernel(
 describe("activation taps against the NASWOT reference path", () => {
   let images: Float32Array;
   beforeAll(() => {
-    images = scoringBatch(parseCifar10(readFileSync(`${BUNDLED_DATA_DIR}/cifar10/train-512.bin`)), N, 1);
+    images = scoringBatch(bundledCifar10(), N, 1);
   });
 
   it.each([

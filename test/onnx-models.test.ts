@@ -8,7 +8,6 @@ import {
   encodeModel,
   exportNetwork,
   GraphBuilder,
-  parseCifar10,
   parseNb201,
   scoreModel,
   scoreNetwork,
@@ -17,8 +16,7 @@ import {
   type DasError,
   type RuntimeConfig,
 } from "../core/src/index.js";
-import { BUNDLED_DATA_DIR } from "../gpu-worker/src/data/data-dir.js";
-import { dataFile, hasSharedData, SKIP_NO_DATA } from "./shared-data.js";
+import { bundledCifar10, dataFile, hasSharedData, SKIP_NO_DATA } from "./shared-data.js";
 
 // Optimisations off: the exported graph and the built one then compute bit-identical activations.
 const runtime: RuntimeConfig = { ort, provider: "cpu", runtime: "onnxruntime-node", sessionOptions: { intraOpNumThreads: 2, graphOptimizationLevel: "disabled", logSeverityLevel: 3 } };
@@ -153,7 +151,7 @@ describe("ONNX model validation: a corpus of broken files, each with its code", 
 describe("scoring exported networks like built ones", () => {
   let images: Float32Array;
   beforeAll(() => {
-    images = scoringBatch(parseCifar10(readFileSync(`${BUNDLED_DATA_DIR}/cifar10/train-512.bin`)), N, 1);
+    images = scoringBatch(bundledCifar10(), N, 1);
   });
 
   it.each([

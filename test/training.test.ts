@@ -1,11 +1,10 @@
-import { readFileSync } from "node:fs";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { buildNb201, buildTrainingStep, CIFAR10_MEAN, CIFAR10_STD, fastTrain, forwardModel, labelledBatch, parseCifar10, parseNb201, scoringBatch, Trainer, type RuntimeConfig } from "../core/src/index.js";
-import { BUNDLED_DATA_DIR } from "../gpu-worker/src/data/data-dir.js";
+import { bundledCifar10 } from "./shared-data.js";
+import { buildNb201, buildTrainingStep, CIFAR10_MEAN, CIFAR10_STD, fastTrain, forwardModel, labelledBatch, parseNb201, scoringBatch, Trainer, type RuntimeConfig } from "../core/src/index.js";
 
 const runtime: RuntimeConfig = { ort, provider: "cpu", runtime: "onnxruntime-node", sessionOptions: { intraOpNumThreads: 2, logSeverityLevel: 3 } };
-const set = parseCifar10(readFileSync(`${BUNDLED_DATA_DIR}/cifar10/train-512.bin`));
+const set = bundledCifar10();
 const SMALL = { stemChannels: 4, cellsPerStage: 1 };
 const SPEC = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
 

@@ -113,8 +113,6 @@ export function validateModel(bytes: Uint8Array, limits: ModelLimits = DEFAULT_M
     if ((n.domain !== "" && n.domain !== "ai.onnx") || !ALLOWED_OPS.has(n.op)) {
       fail("UNSUPPORTED_OP", `operator ${n.domain ? n.domain + "." : ""}${n.op} (node ${n.name || "unnamed"}) is not supported for scoring`, { op: n.op, node: n.name });
     }
-  }
-  for (const n of model.nodes) {
     if (n.op === "BatchNormalization" && n.intAttrs.training_mode === 1) {
       // onnxruntime 1.30's CPU kernel for this mode changes its output with the optimisation level (see onnx/lower-batch-norm.ts).
       fail("UNSUPPORTED_OP", `BatchNormalization ${n.name || "unnamed"} is in training mode, which onnxruntime does not compute reliably; export the model in eval mode`, { op: n.op, node: n.name });
