@@ -24,6 +24,8 @@ export { sha256Hex } from "./util/hash.js";
 export * from "./data/csv.js";
 export * from "./engine/forward-graph.js";
 export * from "./engine/choose-tap.js";
+export { nchwcBlockSize } from "./engine/nchwc-probe.js";
+export { lowerRuntimeWeightConvs, NCHWC_DOMAIN } from "./onnx/nchwc-conv.js";
 export { PopcountGram } from "./engine/popcount-gram.js";
 export * from "./data/mnist.js";
 export { decodeModel, type DecodedModel } from "./onnx/decode.js";

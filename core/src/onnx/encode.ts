@@ -88,6 +88,10 @@ export function encodeModel(model: ModelSpec): Uint8Array {
     for (const v of graph.outputs) g.message(12, (m) => writeValueInfo(m, v));
   });
   w.message(8, (o) => o.string(1, "").int(2, model.opset));
+  // Vendor domains (onnxruntime's com.microsoft.*) have only version 1 ops here.
+  for (const domain of new Set(model.graph.nodes.flatMap((n) => (n.domain ? [n.domain] : [])))) {
+    w.message(8, (o) => o.string(1, domain).int(2, 1));
+  }
   return w.finish();
 }
 

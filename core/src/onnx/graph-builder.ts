@@ -142,10 +142,23 @@ export class GraphBuilder {
   }
 
   /** One node whose output is the existing tensor `output` (a replaced node's output, same shape). */
-  assign(op: string, inputs: readonly (Value | string)[], output: string, attrs?: Record<string, Attribute>): Value {
+  assign(op: string, inputs: readonly (Value | string)[], output: string, attrs?: Record<string, Attribute>, domain?: string): Value {
     const v = this.valueOf(output);
-    this.nodes.push({ op, name: this.fresh(op.toLowerCase()), inputs: inputs.map((i) => (typeof i === "string" ? i : i.name)), outputs: [output], attrs });
+    this.nodes.push({ op, name: this.fresh(op.toLowerCase()), inputs: inputs.map((i) => (typeof i === "string" ? i : i.name)), outputs: [output], attrs, ...(domain ? { domain } : {}) });
     return v;
+  }
+
+  /** One node of a vendor domain (e.g. onnxruntime's com.microsoft.nchwc), single float output. */
+  domainOp(domain: string, op: string, inputs: readonly Value[], shape: readonly number[], attrs?: Record<string, Attribute>): Value {
+    const v = this.op(op, inputs, shape, attrs);
+    const last = this.nodes.length - 1;
+    this.nodes[last] = { ...this.nodes[last], domain };
+    return v;
+  }
+
+  /** Whether `name` is an initializer of this graph (a constant, unless built as a trainable input). */
+  hasInitializer(name: string): boolean {
+    return this.initializers.has(name);
   }
 
   output(v: Value): void {

@@ -1,5 +1,6 @@
 import { DasError } from "../errors.js";
 import type { RuntimeConfig } from "../engine/ort.js";
+import { nchwcBlockSize } from "../engine/nchwc-probe.js";
 import type { InferenceSession, Tensor } from "onnxruntime-common";
 import { buildTrainingStep, type TrainingGraph, type TrainingGraphOptions } from "./training-step.js";
 
@@ -38,7 +39,7 @@ export class Trainer {
   }
 
   static async create(runtime: RuntimeConfig, options: TrainingGraphOptions): Promise<Trainer> {
-    const graph = buildTrainingStep(options);
+    const graph = buildTrainingStep({ nchwcBlockSize: await nchwcBlockSize(runtime), ...options });
     let session: InferenceSession;
     try {
       session = await runtime.ort.InferenceSession.create(graph.model, runtime.sessionOptions);

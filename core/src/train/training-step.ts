@@ -3,6 +3,7 @@ import { softmaxCrossEntropy } from "../autodiff/gradcheck.js";
 import { encodeModel } from "../onnx/encode.js";
 import type { Value } from "../onnx/graph-builder.js";
 import { DEFAULT_OPSET } from "../onnx/model.js";
+import { lowerRuntimeWeightConvs } from "../onnx/nchwc-conv.js";
 import { getSpace } from "../spaces/registry.js";
 
 export interface TrainingGraphOptions {
@@ -13,6 +14,11 @@ export interface TrainingGraphOptions {
   readonly overrides?: Readonly<Record<string, number>>;
   readonly numClasses?: number;
   readonly nesterov?: boolean;
+  /**
+   * onnxruntime CPU's NCHWc block (see engine/nchwc-probe.ts); 0 or absent:
+   * plain Conv nodes, as every other runtime needs.
+   */
+  readonly nchwcBlockSize?: number;
 }
 
 export interface TensorState {
@@ -85,6 +91,8 @@ export function buildTrainingStep(o: TrainingGraphOptions): TrainingGraph {
   g.output(loss);
   g.output(logits);
   for (const name of [...nextParams, ...nextVelocities, ...statOutputs]) g.output(g.valueOf(name));
+  const paramNames = new Set(params.map((p) => p.name));
+  if (o.nchwcBlockSize) lowerRuntimeWeightConvs(g, o.nchwcBlockSize, (name) => g.hasInitializer(name) && !paramNames.has(name));
   const model = encodeModel(g.build(DEFAULT_OPSET, undefined, false, [...params.map((p) => p.name), ...statInputs]));
   const state = (name: string): TensorState => ({ name, shape: g.valueOf(name).shape, initial: g.initializerData(name).values as Float32Array });
   return {

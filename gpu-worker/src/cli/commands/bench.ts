@@ -3,6 +3,8 @@ import { parseArgs } from "node:util";
 import {
   attachTaps,
   buildTrainingStep,
+  lowerRuntimeWeightConvs,
+  nchwcBlockSize,
   DEFAULT_OPSET,
   encodeModel,
   forwardModel,
@@ -77,13 +79,15 @@ export async function gemmGflops(runtime: RuntimeConfig, size = 1024, repeats = 
 async function benchTraining(runtime: RuntimeConfig, space: string, specs: readonly string[], repeats: number, log: (s: string) => unknown, overrides: Readonly<Record<string, number>>) {
   const n = TRAIN_BENCH_BATCH;
   const rows = [];
+  const nchwc = await nchwcBlockSize(runtime);
   for (const spec of specs) {
-    const tg = buildTrainingStep({ space, spec, batchSize: n, seed: 1, overrides });
+    const tg = buildTrainingStep({ space, spec, batchSize: n, seed: 1, overrides, nchwcBlockSize: nchwc });
     const sp = getSpace(space);
     const fwd = forwardModel(sp.build(sp.parse(spec), { batchSize: n, seed: 1, foldZeros: false, overrides }));
-    // The same forward pass with the weights as graph inputs, as the training graph has them.
+    // The same forward pass with the weights as graph inputs, its convolutions as the training graph runs them.
     const fwdIn = sp.build(sp.parse(spec), { batchSize: n, seed: 1, foldZeros: false, overrides });
     fwdIn.builder.graph.output(fwdIn.logits);
+    if (nchwc) lowerRuntimeWeightConvs(fwdIn.builder.graph, nchwc, () => false);
     const fwdInModel = encodeModel(fwdIn.builder.graph.build(DEFAULT_OPSET, undefined, true));
     const T = runtime.ort.Tensor;
     const images = new T("float32", new Float32Array(n * 3 * 32 * 32).map((_, i) => Math.sin(i)), [n, 3, 32, 32]);
@@ -101,10 +105,23 @@ async function benchTraining(runtime: RuntimeConfig, space: string, specs: reado
     for (const st of tg.stats) feeds[st.name] = new T("float32", st.initial, [...st.shape]);
     const weightFeeds: Feeds = { [tg.images.name]: images };
     for (const p of tg.params) weightFeeds[p.name] = feeds[p.name];
-    const { runMs } = await timeSideBySide(runtime, [fwd, tg.model, fwdInModel], feeds, repeats, { [tg.images.name]: images }, weightFeeds);
-    const row = { arch: spec, batchSize: n, forwardMs: runMs[0], trainStepMs: runMs[1], forwardWeightsAsInputsMs: runMs[2], ratio: runMs[1] / runMs[0] };
+    // Where NCHWc applies, the same step with plain Conv nodes, to show what the rewrite buys.
+    const plain = nchwc ? [buildTrainingStep({ space, spec, batchSize: n, seed: 1, overrides }).model] : [];
+    const { runMs } = await timeSideBySide(runtime, [fwd, tg.model, fwdInModel, ...plain], feeds, repeats, { [tg.images.name]: images }, weightFeeds);
+    const row = {
+      arch: spec,
+      batchSize: n,
+      forwardMs: runMs[0],
+      trainStepMs: runMs[1],
+      forwardWeightsAsInputsMs: runMs[2],
+      trainStepPlainConvMs: nchwc ? runMs[3] : undefined,
+      ratio: runMs[1] / runMs[0],
+    };
     rows.push(row);
-    log(`${spec}\n  training step ${row.trainStepMs.toFixed(1)} ms vs forward ${row.forwardMs.toFixed(1)} ms at batch ${n}: x${row.ratio.toFixed(2)} (forward with weights as inputs ${row.forwardWeightsAsInputsMs.toFixed(1)} ms)`);
+    log(
+      `${spec}\n  training step ${row.trainStepMs.toFixed(1)} ms vs forward ${row.forwardMs.toFixed(1)} ms at batch ${n}: x${row.ratio.toFixed(2)} ` +
+        `(forward with weights as inputs ${row.forwardWeightsAsInputsMs.toFixed(1)} ms${nchwc ? `; step with plain Conv ${runMs[3].toFixed(1)} ms` : ""})`,
+    );
   }
   return rows;
 }
