@@ -113,25 +113,26 @@ function convWeightGrad(ctx: GradContext, x: Value, g: Value, wShape: readonly n
   const hp = h + 2 * ph;
   const wp = wd + 2 * pw;
   const positions = ho * wo;
-  const np = n * positions;
   const kk = kh * kw;
+  const dyRows = ctx.reshape(g, [n, cOut, positions]);
+  if (kk === 1 && ph === 0 && pw === 0) {
+    // 1x1: im2col is the (strided) input itself. Its transpose swaps the last two axes only, which
+    // onnxruntime folds into the MatMul (a GEMM with B transposed): no channels-last copy, several
+    // times faster than the copy and MatMul.
+    const sampled = sh === 1 && sw === 1 ? x : ctx.op("Slice", [x, ctx.ints([0, 0]), ctx.ints([(ho - 1) * sh + 1, (wo - 1) * sw + 1]), ctx.ints([2, 3]), ctx.ints([sh, sw])], [n, cIn, ho, wo]);
+    const xRows = ctx.transpose(ctx.reshape(sampled, [n, cIn, positions]), [0, 2, 1]);
+    return ctx.reshape(ctx.reduceSum(ctx.op("MatMul", [dyRows, xRows], [n, cOut, cIn]), [0], false), wShape);
+  }
   const padded = ph || pw ? ctx.op("Pad", [x, ctx.ints([0, 0, ph, pw, 0, 0, ph, pw])], [n, cIn, hp, wp]) : x;
   const nhwc = ctx.reshape(ctx.transpose(padded, [0, 2, 3, 1]), [n, hp * wp, cIn]);
-  // A 1x1 unstrided kernel's im2col is the input itself.
-  const identity = kk === 1 && sh === 1 && sw === 1 && ho === hp && wo === wp;
-  let cols: Value;
-  if (identity) {
-    cols = ctx.reshape(nhwc, [n, positions, 1, cIn]);
-  } else {
-    const index = new BigInt64Array(positions * kk);
-    for (let y = 0; y < ho; y++)
-      for (let xo = 0; xo < wo; xo++)
-        for (let a = 0; a < kh; a++)
-          for (let b = 0; b < kw; b++) index[(y * wo + xo) * kk + a * kw + b] = BigInt((y * sh + a * dh) * wp + xo * sw + b * dw);
-    const table = ctx.g.initializer("im2col_index", [positions, kk], index, "int64");
-    cols = ctx.op("Gather", [nhwc, table], [n, positions, kk, cIn], { axis: attr.int(1) });
-  }
-  const perImage = ctx.op("MatMul", [ctx.reshape(g, [n, cOut, positions]), ctx.reshape(cols, [n, positions, kk * cIn])], [n, cOut, kk * cIn]);
+  const index = new BigInt64Array(positions * kk);
+  for (let y = 0; y < ho; y++)
+    for (let xo = 0; xo < wo; xo++)
+      for (let a = 0; a < kh; a++)
+        for (let b = 0; b < kw; b++) index[(y * wo + xo) * kk + a * kw + b] = BigInt((y * sh + a * dh) * wp + xo * sw + b * dw);
+  const table = ctx.g.initializer("im2col_index", [positions, kk], index, "int64");
+  const cols = ctx.op("Gather", [nhwc, table], [n, positions, kk, cIn], { axis: attr.int(1) });
+  const perImage = ctx.op("MatMul", [dyRows, ctx.reshape(cols, [n, positions, kk * cIn])], [n, cOut, kk * cIn]);
   const flat = ctx.reduceSum(perImage, [0], false);
   return kk === 1 ? ctx.reshape(flat, wShape) : ctx.reshape(ctx.transpose(ctx.reshape(flat, [cOut, kk, cIn]), [0, 2, 1]), wShape);
 }
