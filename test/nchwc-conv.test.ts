@@ -1,6 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { attr, buildTrainingStep, encodeModel, GraphBuilder, lowerRuntimeWeightConvs, nchwcBlockSize, NCHWC_DOMAIN, type RuntimeConfig } from "../core/src/index.js";
+import { attr, buildTrainingStep, encodeModel, initialStepFeeds, GraphBuilder, lowerRuntimeWeightConvs, nchwcBlockSize, NCHWC_DOMAIN, type RuntimeConfig } from "../core/src/index.js";
 import { Rng } from "../core/src/util/rng.js";
 
 const runtime: RuntimeConfig = { ort, provider: "cpu", runtime: "onnxruntime-node", sessionOptions: { intraOpNumThreads: 2, logSeverityLevel: 3 } };
@@ -90,23 +90,12 @@ describe("training steps on NCHWc", () => {
   for (const net of nets) {
     it.skipIf(!block)(`${net.space}: the same loss and gradients as with plain Conv nodes${why}`, async () => {
       const n = 8;
-      const T = ort.Tensor;
       const rng = new Rng(5);
-      const images = new T("float32", rng.fillUniform(new Float32Array(n * 3 * 32 * 32), 2), [n, 3, 32, 32]);
+      const images = rng.fillUniform(new Float32Array(n * 3 * 32 * 32), 2);
       const step = async (nchwc: number) => {
         const tg = buildTrainingStep({ ...net, batchSize: n, seed: 1, nchwcBlockSize: nchwc });
-        const feeds: Record<string, ort.Tensor> = {
-          [tg.images.name]: images,
-          [tg.onehot.name]: new T("float32", Float32Array.from({ length: n * 10 }, (_, i) => (i % 11 === 0 ? 1 : 0)), [n, 10]),
-          [tg.hyper.lr]: new T("float32", Float32Array.of(0.1), []),
-          [tg.hyper.momentum]: new T("float32", Float32Array.of(0.9), []),
-          [tg.hyper.weightDecay]: new T("float32", Float32Array.of(0), []),
-        };
-        tg.params.forEach((p, i) => {
-          feeds[p.name] = new T("float32", p.initial, [...p.shape]);
-          feeds[tg.velocities[i]] = new T("float32", new Float32Array(p.initial.length), [...p.shape]);
-        });
-        for (const st of tg.stats) feeds[st.name] = new T("float32", st.initial, [...st.shape]);
+        const onehot = Float32Array.from({ length: n * 10 }, (_, i) => (i % 11 === 0 ? 1 : 0));
+        const feeds = initialStepFeeds(tg, (d, dims) => new ort.Tensor("float32", d, [...dims]), { images, onehot }, { lr: 0.1, momentum: 0.9, weightDecay: 0 });
         const s = await ort.InferenceSession.create(tg.model, runtime.sessionOptions);
         const out = await s.run(feeds);
         await s.release();

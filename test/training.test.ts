@@ -1,7 +1,7 @@
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { bundledCifar10 } from "./shared-data.js";
-import { buildNb201, buildTrainingStep, CIFAR10_MEAN, CIFAR10_STD, fastTrain, forwardModel, labelledBatch, parseNb201, scoringBatch, Trainer, type RuntimeConfig } from "../core/src/index.js";
+import { buildNb201, buildTrainingStep, initialStepFeeds, CIFAR10_MEAN, CIFAR10_STD, fastTrain, forwardModel, labelledBatch, parseNb201, scoringBatch, Trainer, type RuntimeConfig } from "../core/src/index.js";
 
 const runtime: RuntimeConfig = { ort, provider: "cpu", runtime: "onnxruntime-node", sessionOptions: { intraOpNumThreads: 2, logSeverityLevel: 3 } };
 const set = bundledCifar10();
@@ -40,19 +40,7 @@ describe("training-step graphs", () => {
     const expected = (await plain.run({ images: new ort.Tensor("float32", b.data, [8, 3, 32, 32]) }))[plain.outputNames[0]].data as Float32Array;
     const tg = buildTrainingStep({ space: "nb201", spec: SPEC, batchSize: 8, seed: 4, overrides: SMALL });
     const step = await ort.InferenceSession.create(tg.model);
-    const T = ort.Tensor;
-    const feeds: Record<string, ort.Tensor> = {
-      [tg.images.name]: new T("float32", b.data, [8, 3, 32, 32]),
-      [tg.onehot.name]: new T("float32", b.onehot, [8, 10]),
-      [tg.hyper.lr]: new T("float32", Float32Array.of(0), []),
-      [tg.hyper.momentum]: new T("float32", Float32Array.of(0), []),
-      [tg.hyper.weightDecay]: new T("float32", Float32Array.of(0), []),
-    };
-    tg.params.forEach((p, i) => {
-      feeds[p.name] = new T("float32", p.initial, [...p.shape]);
-      feeds[tg.velocities[i]] = new T("float32", new Float32Array(p.initial.length), [...p.shape]);
-    });
-    for (const st of tg.stats) feeds[st.name] = new T("float32", st.initial, [...st.shape]);
+    const feeds = initialStepFeeds(tg, (d, dims) => new ort.Tensor("float32", d, [...dims]), { images: b.data, onehot: b.onehot }, { lr: 0, momentum: 0, weightDecay: 0 });
     expect(tg.model.length).toBeGreaterThan(0);
     const out = await step.run(feeds);
     const logits = out[tg.outputs.logits].data as Float32Array;

@@ -106,3 +106,29 @@ export function buildTrainingStep(o: TrainingGraphOptions): TrainingGraph {
     outputs: { loss: loss.name, logits: logits.name, params: nextParams, velocities: nextVelocities, stats: statOutputs },
   };
 }
+
+/**
+ * Feeds for one step from the initial state (parameters as initialised,
+ * momentum buffers zero): for benchmarks and tests that run a step graph
+ * directly. `tensor` wraps data in the runtime's tensor type.
+ */
+export function initialStepFeeds<T>(
+  tg: TrainingGraph,
+  tensor: (data: Float32Array, dims: readonly number[]) => T,
+  batch: { readonly images: Float32Array; readonly onehot: Float32Array },
+  sgd: { readonly lr: number; readonly momentum: number; readonly weightDecay: number },
+): Record<string, T> {
+  const feeds: Record<string, T> = {
+    [tg.images.name]: tensor(batch.images, tg.images.shape),
+    [tg.onehot.name]: tensor(batch.onehot, tg.onehot.shape),
+    [tg.hyper.lr]: tensor(Float32Array.of(sgd.lr), []),
+    [tg.hyper.momentum]: tensor(Float32Array.of(sgd.momentum), []),
+    [tg.hyper.weightDecay]: tensor(Float32Array.of(sgd.weightDecay), []),
+  };
+  tg.params.forEach((p, i) => {
+    feeds[p.name] = tensor(p.initial, p.shape);
+    feeds[tg.velocities[i]] = tensor(new Float32Array(p.initial.length), p.shape);
+  });
+  for (const st of tg.stats) feeds[st.name] = tensor(st.initial, st.shape);
+  return feeds;
+}

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import {
   attachTaps,
   buildTrainingStep,
+  initialStepFeeds,
   lowerRuntimeWeightConvs,
   nchwcBlockSize,
   DEFAULT_OPSET,
@@ -89,20 +90,9 @@ async function benchTraining(runtime: RuntimeConfig, space: string, specs: reado
     fwdIn.builder.graph.output(fwdIn.logits);
     if (nchwc) lowerRuntimeWeightConvs(fwdIn.builder.graph, nchwc, () => false);
     const fwdInModel = encodeModel(fwdIn.builder.graph.build(DEFAULT_OPSET, undefined, true));
-    const T = runtime.ort.Tensor;
-    const images = new T("float32", new Float32Array(n * 3 * 32 * 32).map((_, i) => Math.sin(i)), [n, 3, 32, 32]);
-    const feeds: Record<string, unknown> = {
-      [tg.images.name]: images,
-      [tg.onehot.name]: new T("float32", new Float32Array(n * 10).map((_, i) => (i % 11 === 0 ? 1 : 0)), [n, 10]),
-      [tg.hyper.lr]: new T("float32", Float32Array.of(0.01), []),
-      [tg.hyper.momentum]: new T("float32", Float32Array.of(0.9), []),
-      [tg.hyper.weightDecay]: new T("float32", Float32Array.of(5e-4), []),
-    };
-    tg.params.forEach((p, i) => {
-      feeds[p.name] = new T("float32", p.initial, [...p.shape]);
-      feeds[tg.velocities[i]] = new T("float32", new Float32Array(p.initial.length), [...p.shape]);
-    });
-    for (const st of tg.stats) feeds[st.name] = new T("float32", st.initial, [...st.shape]);
+    const batch = { images: new Float32Array(n * 3 * 32 * 32).map((_, i) => Math.sin(i)), onehot: new Float32Array(n * 10).map((_, i) => (i % 11 === 0 ? 1 : 0)) };
+    const feeds: Feeds = initialStepFeeds(tg, (d, dims) => new runtime.ort.Tensor("float32", d, dims), batch, { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+    const images = feeds[tg.images.name];
     const weightFeeds: Feeds = { [tg.images.name]: images };
     for (const p of tg.params) weightFeeds[p.name] = feeds[p.name];
     // Where NCHWc applies, the same step with plain Conv nodes, to show what the rewrite buys.
