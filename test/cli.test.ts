@@ -51,6 +51,31 @@ describe("das CLI", () => {
     expect(JSON.parse(second.lines[0]).wot).toBe(JSON.parse(first.lines[0]).wot);
   });
 
+  it("scores a list on worker threads with the same results, in order, and a bad spec failing alone", () => {
+    const specs = readFileSync(resolve(dirname(CLI), "../../data/nb201-sample.txt"), "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("|"));
+    expect(specs.length).toBeGreaterThanOrEqual(8);
+    const file = join(mkdtempSync(join(tmpdir(), "das-pool-")), "archs.txt");
+    writeFileSync(file, [...specs.slice(0, 4), "|nor_conv_3x3~0|+|bogus~0|", ...specs.slice(4)].join("\n"));
+    const args = ["score", "--space", "nb201", "--archs", file, "--batch-size", "16", "--width", "8", "--depth", "1", "--tap", "gram-f32", "--json", "--quiet"];
+    const pooled = das([...args, "--workers", "2"]);
+    const single = das([...args, "--workers", "1"]);
+    expect(pooled.status).toBe(2);
+    expect(single.status).toBe(2);
+    expect(pooled.lines.length).toBe(specs.length + 1);
+    const bad = JSON.parse(pooled.lines[4]);
+    expect(bad.error.code).toBe("INVALID_ARCH_SPEC");
+    pooled.lines.forEach((line, i) => {
+      const p = JSON.parse(line);
+      const q = JSON.parse(single.lines[i]);
+      if (i === 4) return expect(q.error.code).toBe(p.error.code);
+      expect(p.arch).toBe(q.arch);
+      expect(p.wot).toBe(q.wot);
+      expect(p.activationUnits).toBe(q.activationUnits);
+    });
+  });
+
   it("gives the same scores from the bundled 512 images as from the full train-4000.bin", () => {
     const bundled = JSON.parse(das(["score", "--space", "nb201", "--arch", SPEC, "--batch-size", "16", "--json"]).lines[0]);
     if (!hasSharedData) return console.warn(SKIP_NO_DATA);

@@ -11,6 +11,7 @@ export const SCORING_FLAGS = {
   tap: { type: "string", default: "auto" },
   provider: { type: "string", default: "cpu" },
   threads: { type: "string" },
+  workers: { type: "string", default: "auto" },
   json: { type: "boolean", default: false },
   quiet: { type: "boolean", default: false },
   "fast-train": { type: "string", default: "0" },
@@ -30,6 +31,7 @@ export interface ScoringFlags {
   tap: string;
   provider: string;
   threads?: string;
+  workers?: string;
   json: boolean;
   quiet: boolean;
   "fast-train": string;

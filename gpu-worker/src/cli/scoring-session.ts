@@ -3,6 +3,7 @@ import {
   DasError,
   DEFAULT_FAST_TRAIN,
   getSpace,
+  isDasError,
   labelledBatch,
   Rng,
   scoreArchitecture,
@@ -12,10 +13,15 @@ import {
   type RuntimeConfig,
   type TapStrategy,
 } from "@das/core";
+import { availableParallelism } from "node:os";
 import { loadScoringImages, resolveDataDir } from "../data/data-dir.js";
 import { nodeRuntime } from "../runtime/node-runtime.js";
 import { cachedTapChoice } from "../runtime/tap-choice-cache.js";
 import { intFlag, intListFlag, providerFlag, requireFlag, sizeOverrides, tapFlag, type ScoringFlags } from "./options.js";
+import { scoreOnWorkers, type ScoreOutcome } from "./scoring-pool.js";
+
+/** From this many architectures up a run uses worker threads (5 NB201 cells ran no faster on 2 workers). */
+const POOL_MIN_ARCHS = 8;
 
 /**
  * What a scoring command sets up once and reuses for every architecture:
@@ -34,18 +40,29 @@ export class ScoringSession {
   readonly fastTrain?: Omit<FastTrainRequest, "nextBatch"> & { readonly batches: () => FastTrainRequest["nextBatch"] };
   /** Network size overrides (--width, --depth). */
   readonly overrides: Readonly<Record<string, number>>;
+  /** Architectures scored at once by `scoreAll` (`--workers`), each on its own worker thread. */
+  readonly workers: number;
 
-  private constructor(flags: ScoringFlags, tap: TapStrategy | undefined) {
+  private constructor(
+    private readonly flags: ScoringFlags,
+    tap: TapStrategy | undefined,
+  ) {
     this.space = getSpace(requireFlag("space", flags.space)).name;
     this.batchSize = intFlag("batch-size", flags["batch-size"], 2, 512);
     this.seed = intFlag("seed", flags.seed, 0, 2 ** 32 - 1);
     this.dataset = flags.dataset;
     this.overrides = sizeOverrides(this.space, flags.width, flags.depth);
     this.tap = tap ?? "gram-int8";
-    this.runtime = nodeRuntime({
-      provider: providerFlag(flags.provider),
-      threads: flags.threads === undefined ? undefined : intFlag("threads", flags.threads, 1, 256),
-    });
+    const provider = providerFlag(flags.provider);
+    const threads = flags.threads === undefined ? undefined : intFlag("threads", flags.threads, 1, 256);
+    this.runtime = nodeRuntime({ provider, threads });
+    // Default: on the CPU one worker per core (or per --threads cores); one GPU serves one worker.
+    this.workers =
+      flags.workers === undefined || flags.workers === "auto"
+        ? provider === "cpu"
+          ? Math.max(1, Math.floor(availableParallelism() / (threads ?? 1)))
+          : 1
+        : intFlag("workers", flags.workers, 1, 64);
     const { set, mean, std } = loadScoringImages(this.dataset, resolveDataDir(flags["data-dir"]));
     if (this.space !== "onnx" && set.shape[0] !== 3) {
       throw new DasError("INVALID_DATASET", `the ${this.space} networks take 3-channel 32x32 images; use --dataset cifar10`);
@@ -80,6 +97,29 @@ export class ScoringSession {
       session.tap = (await cachedTapChoice(session.runtime, session.batch, session.batchSize, log)).strategy;
     }
     return session;
+  }
+
+  /**
+   * Scores every architecture, in input order: on `workers` worker threads
+   * with one intra-op thread each (unless --threads says otherwise), or here
+   * when one worker is asked for or there are too few architectures to repay
+   * the workers' start (each loads the runtime and the data). A coded error
+   * fails only its architecture.
+   */
+  async *scoreAll(specs: readonly string[]): AsyncGenerator<ScoreOutcome> {
+    if (this.workers > 1 && specs.length >= POOL_MIN_ARCHS) {
+      const perWorker = this.flags.threads ?? String(Math.max(1, Math.floor(availableParallelism() / this.workers)));
+      yield* scoreOnWorkers({ ...this.flags, tap: this.tap, threads: perWorker, workers: "1", quiet: true }, specs, this.workers);
+      return;
+    }
+    for (const spec of specs) {
+      try {
+        yield { spec, score: await this.score(spec) };
+      } catch (e) {
+        if (!isDasError(e)) throw e;
+        yield { spec, error: e };
+      }
+    }
   }
 
   score(spec: string): Promise<ArchitectureScore> {

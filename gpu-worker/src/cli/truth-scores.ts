@@ -109,23 +109,39 @@ export async function scoreTruth(space: SearchSpace<unknown>, values: TruthFlags
   const rule = defaultDasRule(space.name, session.fastTrain ? "fast-trained" : "init");
   const progress = new Progress(rows.length, label, !values.quiet);
   const out = values["scores-out"] ? createWriteStream(values["scores-out"]) : undefined;
-  const scores: ArchitectureScore[] = [];
-  let reused = 0;
-  for (const [i, row] of rows.entries()) {
-    const spec = specOfRow(space, row);
-    const arch = space.canonical(space.parse(spec));
+  // Saved scores first; the rest are scored (on worker threads where there are several).
+  const hits = rows.map((row) => {
+    const arch = space.canonical(space.parse(specOfRow(space, row)));
     const found = cached.get(
       cacheKey({ space: space.name, arch, batchSize: session.batchSize, seed: session.seed, dataset: session.dataset, overrides: session.overrides, fastTrain: session.fastTrain }),
     );
     // A saved trajectory without a requested checkpoint is scored again rather than reused.
     const wanted = session.fastTrain?.checkpoints ?? [];
-    const hit = found && wanted.every((step) => found.fastTrain?.trajectory.some((t) => t.step === step)) ? found : undefined;
-    // A cached score keeps its atomic metrics; DAS is recomputed with today's default rule.
-    const s = hit ? { ...hit, das: dasValue(rule, hit) } : await session.score(spec);
-    if (hit) reused++;
-    scores.push(s);
-    out?.write(JSON.stringify({ ...s, target: { [target]: truth[i] } }) + "\n");
-    progress.tick(i + 1, hit ? `reused ${reused}` : `wot=${s.wot.toFixed(1)}`);
+    return found && wanted.every((step) => found.fastTrain?.trajectory.some((t) => t.step === step)) ? found : undefined;
+  });
+  const missing = rows.flatMap((row, i) => (hits[i] ? [] : [specOfRow(space, row)]));
+  const fresh = session.scoreAll(missing);
+  const scores: ArchitectureScore[] = [];
+  let reused = 0;
+  try {
+    for (const [i, hit] of hits.entries()) {
+      let s: ArchitectureScore;
+      if (hit) {
+        // A cached score keeps its atomic metrics; DAS is recomputed with today's default rule.
+        s = { ...hit, das: dasValue(rule, hit) };
+        reused++;
+      } else {
+        const next = await fresh.next();
+        if (next.done) throw new DasError("INTERNAL", "scoring ended before every architecture was scored");
+        if ("error" in next.value) throw next.value.error;
+        s = next.value.score;
+      }
+      scores.push(s);
+      out?.write(JSON.stringify({ ...s, target: { [target]: truth[i] } }) + "\n");
+      progress.tick(i + 1, hit ? `reused ${reused}` : `wot=${s.wot.toFixed(1)}`);
+    }
+  } finally {
+    await fresh.return(undefined); // stops the workers when an error ends the run early
   }
   if (out) await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
   return { session, target, scores, truth };

@@ -191,6 +191,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
         `build ${buildMs.toFixed(1)} ms  session ${sessionMs.toFixed(1)} ms  end-to-end ${endToEnd.toFixed(0)} ms  ${row.forwardGflops.toFixed(1)} GFLOP/s`,
     );
   }
+  // Throughput of a whole run: every architecture again, on the session's workers (--workers).
+  const pooledStart = performance.now();
+  for await (const outcome of session.scoreAll(specs)) if ("error" in outcome) throw outcome.error;
+  const pooledSecondsPerArch = (performance.now() - pooledStart) / specs.length / 1000;
+  log(`whole run of ${specs.length} architectures on ${session.workers} worker(s): ${pooledSecondsPerArch.toFixed(3)} s per architecture`);
   const gemm = await gemmGflops(runtime);
   const training = values["train-archs"] === "0" ? [] : await benchTraining(runtime, space.name, specs.slice(0, intFlag("train-archs", values["train-archs"], 0, specs.length)), repeats, log, session.overrides);
   const report = {
@@ -203,6 +208,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     machine: `${cpus()[0]?.model ?? "unknown cpu"}, ${cpus().length} cores, ${runtime.sessionOptions.intraOpNumThreads} intra-op threads`,
     scoringOverForward: median(rows.map((r) => r.ratio)),
     medianSecondsPerArch: median(rows.map((r) => r.endToEndMs)) / 1000,
+    workers: session.workers,
+    pooledSecondsPerArch,
     medianForwardMs: median(rows.map((r) => r.forwardMs)),
     medianScoringMs: median(rows.map((r) => r.scoringMs)),
     medianBuildMs: median(rows.map((r) => r.buildMs)),

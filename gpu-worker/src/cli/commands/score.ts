@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { DasError, getSpace, isDasError, parseCsv, specOfRow, type ArchitectureScore, type SearchSpace } from "@das/core";
+import { DasError, getSpace, parseCsv, specOfRow, type ArchitectureScore, type SearchSpace } from "@das/core";
 import { requireFlag, SCORING_FLAGS } from "../options.js";
 import { scoreModels } from "./score-models.js";
 import { Progress } from "../progress.js";
@@ -71,17 +71,17 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   const session = await ScoringSession.open(values);
   const progress = new Progress(specs.length, "score", specs.length > 1 && !values.quiet);
   let failures = 0;
-  for (const [i, spec] of specs.entries()) {
-    try {
-      const s = await session.score(spec);
-      process.stdout.write((values.json ? JSON.stringify(s) : scoreLine(s)) + "\n");
-    } catch (e) {
-      if (!isDasError(e)) throw e;
+  let done = 0;
+  for await (const outcome of session.scoreAll(specs)) {
+    if ("score" in outcome) {
+      process.stdout.write((values.json ? JSON.stringify(outcome.score) : scoreLine(outcome.score)) + "\n");
+    } else {
+      const e = outcome.error;
       failures++;
       const error = { code: e.code, message: e.message };
-      process.stdout.write((values.json ? JSON.stringify({ arch: spec, error }) : `ERROR ${e.code}: ${e.message}`) + "\n");
+      process.stdout.write((values.json ? JSON.stringify({ arch: outcome.spec, error }) : `ERROR ${e.code}: ${e.message}`) + "\n");
     }
-    progress.tick(i + 1);
+    progress.tick(++done);
   }
   return failures > 0 ? 2 : 0;
 }
