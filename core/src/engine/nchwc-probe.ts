@@ -16,6 +16,7 @@ export function nchwcBlockSize(runtime: RuntimeConfig): Promise<number> {
   if (!p) {
     p = runtime.provider === "cpu" ? probe(runtime) : Promise.resolve(0);
     probed.set(runtime, p);
+    p.catch(() => probed.delete(runtime)); // a failed probe is not remembered; the caller sees its error
   }
   return p;
 }

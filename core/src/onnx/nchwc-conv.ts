@@ -32,8 +32,9 @@ export function lowerRuntimeWeightConvs(g: GraphBuilder, blockSize: number, isCo
       const w = reorderFilter(g, g.valueOf(node.inputs[1]), blockSize, layout);
       // Only a dense convolution with fewer input channels than a block reads NCHW.
       const xb = x.shape[1] >= blockSize ? g.domainOp(NCHWC_DOMAIN, "ReorderInput", [x], x.shape) : x;
-      const inputs = [xb, w, ...node.inputs.slice(2).map((i) => g.valueOf(i))];
-      const yb = g.domainOp(NCHWC_DOMAIN, "Conv", inputs, y.shape, convAttrs(node));
+      // An empty name is an absent optional bias.
+      const inputs = [xb, w, ...node.inputs.slice(2).filter((i) => i !== "").map((i) => g.valueOf(i))];
+      const yb = g.domainOp(NCHWC_DOMAIN, "Conv", inputs, y.shape, { ...node.attrs });
       g.assign("ReorderOutput", [yb], y.name, { channels: attr.int(y.shape[1]) }, NCHWC_DOMAIN);
     });
     lowered++;
@@ -80,9 +81,4 @@ function reorderFilter(g: GraphBuilder, w: Value, b: number, layout: FilterLayou
         })
       : g.op("Transpose", [g.op("Reshape", [w, g.int64s("nchwc_filter", [o / b, b, i * k])], [o / b, b, i * k])], [o / b, i * k, b], { perm: attr.ints([0, 2, 1]) });
   return g.op("Reshape", [blocked, g.int64s("nchwc_filter", w.shape)], w.shape);
-}
-
-function convAttrs(node: NodeSpec): NonNullable<NodeSpec["attrs"]> {
-  const { auto_pad: _autoPad, ...rest } = node.attrs ?? {};
-  return rest;
 }

@@ -39,7 +39,7 @@ export class Trainer {
   }
 
   static async create(runtime: RuntimeConfig, options: TrainingGraphOptions): Promise<Trainer> {
-    const graph = buildTrainingStep({ nchwcBlockSize: await nchwcBlockSize(runtime), ...options });
+    const graph = buildTrainingStep({ ...options, nchwcBlockSize: options.nchwcBlockSize ?? (await nchwcBlockSize(runtime)) });
     let session: InferenceSession;
     try {
       session = await runtime.ort.InferenceSession.create(graph.model, runtime.sessionOptions);

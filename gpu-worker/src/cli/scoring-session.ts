@@ -22,6 +22,7 @@ import { scoreOnWorkers, type ScoreOutcome } from "./scoring-pool.js";
 
 /** From this many architectures up a run uses worker threads (5 NB201 cells ran no faster on 2 workers). */
 const POOL_MIN_ARCHS = 8;
+const MAX_AUTO_WORKERS = 8;
 
 /**
  * What a scoring command sets up once and reuses for every architecture:
@@ -56,11 +57,12 @@ export class ScoringSession {
     const provider = providerFlag(flags.provider);
     const threads = flags.threads === undefined ? undefined : intFlag("threads", flags.threads, 1, 256);
     this.runtime = nodeRuntime({ provider, threads });
-    // Default: on the CPU one worker per core (or per --threads cores); one GPU serves one worker.
+    // Default: on the CPU one worker per core (or per --threads cores), at most 8 (each holds its own
+    // session and data); one GPU serves one worker.
     this.workers =
       flags.workers === undefined || flags.workers === "auto"
         ? provider === "cpu"
-          ? Math.max(1, Math.floor(availableParallelism() / (threads ?? 1)))
+          ? Math.min(MAX_AUTO_WORKERS, Math.max(1, Math.floor(availableParallelism() / (threads ?? 1))))
           : 1
         : intFlag("workers", flags.workers, 1, 64);
     const { set, mean, std } = loadScoringImages(this.dataset, resolveDataDir(flags["data-dir"]));
@@ -101,13 +103,14 @@ export class ScoringSession {
 
   /**
    * Scores every architecture, in input order: on `workers` worker threads
-   * with one intra-op thread each (unless --threads says otherwise), or here
+   * with cores / workers intra-op threads each (or --threads), or here
    * when one worker is asked for or there are too few architectures to repay
    * the workers' start (each loads the runtime and the data). A coded error
    * fails only its architecture.
    */
   async *scoreAll(specs: readonly string[]): AsyncGenerator<ScoreOutcome> {
-    if (this.workers > 1 && specs.length >= POOL_MIN_ARCHS) {
+    if (this.workersFor(specs.length) > 1) {
+      // The tap strategy goes to the workers as chosen here (measured with this runtime's thread count).
       const perWorker = this.flags.threads ?? String(Math.max(1, Math.floor(availableParallelism() / this.workers)));
       yield* scoreOnWorkers({ ...this.flags, tap: this.tap, threads: perWorker, workers: "1", quiet: true }, specs, this.workers);
       return;
@@ -120,6 +123,11 @@ export class ScoringSession {
         yield { spec, error: e };
       }
     }
+  }
+
+  /** Worker threads `scoreAll` uses for this many architectures (1: this thread). */
+  workersFor(count: number): number {
+    return count >= POOL_MIN_ARCHS ? Math.min(this.workers, count) : 1;
   }
 
   score(spec: string): Promise<ArchitectureScore> {

@@ -91,7 +91,7 @@ async function benchTraining(runtime: RuntimeConfig, space: string, specs: reado
     if (nchwc) lowerRuntimeWeightConvs(fwdIn.builder.graph, nchwc, () => false);
     const fwdInModel = encodeModel(fwdIn.builder.graph.build(DEFAULT_OPSET, undefined, true));
     const batch = { images: new Float32Array(n * 3 * 32 * 32).map((_, i) => Math.sin(i)), onehot: new Float32Array(n * 10).map((_, i) => (i % 11 === 0 ? 1 : 0)) };
-    const feeds: Feeds = initialStepFeeds(tg, (d, dims) => new runtime.ort.Tensor("float32", d, dims), batch, { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+    const feeds: Feeds = initialStepFeeds(tg, (d, dims) => new runtime.ort.Tensor("float32", d, [...dims]), batch, { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
     const images = feeds[tg.images.name];
     const weightFeeds: Feeds = { [tg.images.name]: images };
     for (const p of tg.params) weightFeeds[p.name] = feeds[p.name];
@@ -195,7 +195,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const pooledStart = performance.now();
   for await (const outcome of session.scoreAll(specs)) if ("error" in outcome) throw outcome.error;
   const pooledSecondsPerArch = (performance.now() - pooledStart) / specs.length / 1000;
-  log(`whole run of ${specs.length} architectures on ${session.workers} worker(s): ${pooledSecondsPerArch.toFixed(3)} s per architecture`);
+  const workers = session.workersFor(specs.length);
+  log(`whole run of ${specs.length} architectures on ${workers} worker thread(s): ${pooledSecondsPerArch.toFixed(3)} s per architecture`);
   const gemm = await gemmGflops(runtime);
   const training = values["train-archs"] === "0" ? [] : await benchTraining(runtime, space.name, specs.slice(0, intFlag("train-archs", values["train-archs"], 0, specs.length)), repeats, log, session.overrides);
   const report = {
@@ -208,7 +209,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     machine: `${cpus()[0]?.model ?? "unknown cpu"}, ${cpus().length} cores, ${runtime.sessionOptions.intraOpNumThreads} intra-op threads`,
     scoringOverForward: median(rows.map((r) => r.ratio)),
     medianSecondsPerArch: median(rows.map((r) => r.endToEndMs)) / 1000,
-    workers: session.workers,
+    workers,
     pooledSecondsPerArch,
     medianForwardMs: median(rows.map((r) => r.forwardMs)),
     medianScoringMs: median(rows.map((r) => r.scoringMs)),
