@@ -26,4 +26,5 @@ run() { # space truth target limit steps checkpoints [size flags...]
 run nb201 nb201/accuracy-dev.csv cifar10_test_acc 200 50 10
 run nb101 nb101/accuracy-dev.csv cifar10_val_acc 100 50 10 --width 32 --depth 1
 run darts nb301/accuracy-dev.csv cifar10_val_acc 60 10 5 --width 16 --depth 5
-run nb201 nb201/accuracy-dev.csv cifar10_test_acc 12 200 10,50
+run nb201 nb201/accuracy-dev.csv cifar10_test_acc 60 200 10,50
+run darts nb301/accuracy-dev.csv cifar10_val_acc 60 50 10 --width 16 --depth 5
