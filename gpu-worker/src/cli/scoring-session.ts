@@ -109,10 +109,11 @@ export class ScoringSession {
    * fails only its architecture.
    */
   async *scoreAll(specs: readonly string[]): AsyncGenerator<ScoreOutcome> {
-    if (this.workersFor(specs.length) > 1) {
+    const workers = this.workersFor(specs.length);
+    if (workers > 1) {
       // The tap strategy goes to the workers as chosen here (measured with this runtime's thread count).
-      const perWorker = this.flags.threads ?? String(Math.max(1, Math.floor(availableParallelism() / this.workers)));
-      yield* scoreOnWorkers({ ...this.flags, tap: this.tap, threads: perWorker, workers: "1", quiet: true }, specs, this.workers);
+      const perWorker = this.flags.threads ?? String(Math.max(1, Math.floor(availableParallelism() / workers)));
+      yield* scoreOnWorkers({ ...this.flags, tap: this.tap, threads: perWorker, workers: "1", quiet: true }, specs, workers);
       return;
     }
     for (const spec of specs) {

@@ -25,20 +25,19 @@ function reply(r: WorkerReply): void {
   }
 }
 
-let session: ScoringSession | undefined;
-try {
-  session = await ScoringSession.open(workerData as ScoringFlags);
-} catch (e) {
-  // Reported as a message, which keeps a coded error's code; the pool then ends the run.
-  reply({ index: -1, ...wire(e) });
-}
-if (session) {
-  const open = session;
-  port.on("message", (task: WorkerTask) => {
-    open.score(task.spec).then(
+function serve(session: ScoringSession): void {
+  port!.on("message", (task: WorkerTask) => {
+    session.score(task.spec).then(
       (score) => reply({ index: task.index, score }),
       (e: unknown) => reply({ index: task.index, ...wire(e) }),
     );
   });
   reply({ ready: true });
+}
+
+try {
+  serve(await ScoringSession.open(workerData as ScoringFlags));
+} catch (e) {
+  // Reported as a message, which keeps a coded error's code; the pool then ends the run.
+  reply({ index: -1, ...wire(e) });
 }
