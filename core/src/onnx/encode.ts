@@ -76,7 +76,8 @@ function writeValueInfo(w: ProtoWriter, v: ValueInfo): void {
 
 /** Serialises a model to ONNX protobuf bytes, ready for `InferenceSession.create`. */
 export function encodeModel(model: ModelSpec): Uint8Array {
-  const w = new ProtoWriter();
+  const g = model.graph;
+  const w = new ProtoWriter(g.initializers.reduce((s, t) => s + t.values.byteLength + 64, 0) + 256 * (g.nodes.length + g.inputs.length + g.outputs.length) + 1024);
   w.int(1, model.irVersion ?? DEFAULT_IR_VERSION);
   w.string(2, model.producer ?? "das-core");
   w.message(7, (g) => {
