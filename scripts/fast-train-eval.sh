@@ -29,3 +29,4 @@ run darts nb301/accuracy-dev.csv cifar10_val_acc 60 10 5 --width 16 --depth 5
 run nb201 nb201/accuracy-dev.csv cifar10_test_acc 60 200 10,50
 run darts nb301/accuracy-dev.csv cifar10_val_acc 60 50 10 --width 16 --depth 5
 run nb101 nb101/accuracy-dev.csv cifar10_val_acc 100 200 10,50 --width 32 --depth 1
+run darts nb301/accuracy-dev.csv cifar10_val_acc 60 200 10,50 --width 16 --depth 5
