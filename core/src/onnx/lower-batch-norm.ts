@@ -57,7 +57,9 @@ export function lowerBatchNorm(g: GraphBuilder, node: NodeSpec, o: { readonly ru
     g.op("Mul", [reduce("ReduceMean", reduce("ReduceSumSquare", t, [2, 3], true, [n, c, 1, 1]), [0, 2, 3], false, [c]), g.scalar("bn_inv_area", 1 / (h * w))], [c]);
   let lowered: LoweredBatchNorm | undefined;
   g.replaceNode(node, () => {
-    const mean = reduce("ReduceMean", x, [0, 2, 3], false, [c]);
+    // Per image over H, W first, then over N: onnxruntime reduces contiguous rows fast, while one
+    // ReduceMean over [0, 2, 3] takes its strided path (3-4x slower on [128, 16, 32, 32] here).
+    const mean = reduce("ReduceMean", reduce("ReduceMean", x, [2, 3], true, [n, c, 1, 1]), [0, 2, 3], false, [c]);
     let variance: Value;
     if (o.centred) {
       // Two passes: the gradient needs xc anyway.
