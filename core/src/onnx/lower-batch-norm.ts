@@ -58,7 +58,7 @@ export function lowerBatchNorm(g: GraphBuilder, node: NodeSpec, o: { readonly ru
   let lowered: LoweredBatchNorm | undefined;
   g.replaceNode(node, () => {
     // Per image over H, W first, then over N: onnxruntime reduces contiguous rows fast, while one
-    // ReduceMean over [0, 2, 3] takes its strided path (3-4x slower on [128, 16, 32, 32] here).
+    // ReduceMean over [0, 2, 3] takes its strided path (1.0-1.7 ms against 0.3 ms on [128, 16, 32, 32] here).
     const mean = reduce("ReduceMean", reduce("ReduceMean", x, [2, 3], true, [n, c, 1, 1]), [0, 2, 3], false, [c]);
     let variance: Value;
     if (o.centred) {
