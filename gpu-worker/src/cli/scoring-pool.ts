@@ -20,8 +20,8 @@ export type WorkerReply =
   | { readonly index: number; readonly error: WireError }
   | { readonly index: number; readonly fatal: string };
 
-/** One architecture's result: a score, or the coded error that stopped it. */
-export type ScoreOutcome = { readonly spec: string; readonly score: ArchitectureScore } | { readonly spec: string; readonly error: DasError };
+/** One architecture's result: a score, or the coded error that stopped it; `worker`: the worker thread's id, when one scored it. */
+export type ScoreOutcome = ({ readonly spec: string; readonly score: ArchitectureScore } | { readonly spec: string; readonly error: DasError }) & { readonly worker?: number };
 
 const revive = (e: WireError) => new DasError(e.code, e.message, { ...e.details });
 
@@ -56,7 +56,7 @@ export async function* scoreOnWorkers(flags: ScoringFlags, specs: readonly strin
       if ("ready" in r) return send();
       if (r.index < 0) return fail("error" in r ? revive(r.error) : new Error(`scoring worker failed to start: ${"fatal" in r ? r.fatal : "?"}`));
       if ("fatal" in r) return fail(new Error(`scoring worker failed on ${specs[r.index]}: ${r.fatal}`));
-      done.set(r.index, "score" in r ? { spec: specs[r.index], score: r.score } : { spec: specs[r.index], error: revive(r.error) });
+      done.set(r.index, "score" in r ? { spec: specs[r.index], score: r.score, worker: w.threadId } : { spec: specs[r.index], error: revive(r.error), worker: w.threadId });
       send();
       wake?.();
     });

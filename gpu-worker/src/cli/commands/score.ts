@@ -72,7 +72,9 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   const progress = new Progress(specs.length, "score", specs.length > 1 && !values.quiet);
   let failures = 0;
   let done = 0;
+  const workers = new Set<number>();
   for await (const outcome of session.scoreAll(specs)) {
+    if (outcome.worker !== undefined) workers.add(outcome.worker);
     if ("score" in outcome) {
       process.stdout.write((values.json ? JSON.stringify(outcome.score) : scoreLine(outcome.score)) + "\n");
     } else {
@@ -82,6 +84,10 @@ export async function scoreCommand(argv: string[]): Promise<number> {
       process.stdout.write((values.json ? JSON.stringify({ arch: outcome.spec, error }) : `ERROR ${e.code}: ${e.message}`) + "\n");
     }
     progress.tick(++done);
+  }
+  if (!values.quiet) {
+    const where = workers.size ? `on ${workers.size} worker thread${workers.size > 1 ? "s" : ""}` : "on 1 thread";
+    process.stderr.write(`[score] ${done - failures} scored, ${failures} failed, ${where}\n`);
   }
   return failures > 0 ? 2 : 0;
 }
