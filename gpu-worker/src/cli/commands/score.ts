@@ -85,7 +85,7 @@ export async function scoreCommand(argv: string[]): Promise<number> {
     }
     progress.tick(++done);
   }
-  if (!values.quiet) {
+  if (specs.length > 1 && !values.quiet) {
     const where = workers.size ? `on ${workers.size} worker thread${workers.size > 1 ? "s" : ""}` : "on 1 thread";
     process.stderr.write(`[score] ${done - failures} scored, ${failures} failed, ${where}\n`);
   }
