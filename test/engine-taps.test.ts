@@ -84,11 +84,11 @@ describe("activation taps against the NASWOT reference path", () => {
     ["nb101", JSON.stringify({ adjacency: [[0, 1, 1, 0, 1], [0, 0, 0, 1, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]], ops: ["input", "conv3x3-bn-relu", "maxpool3x3", "conv1x1-bn-relu", "output"] }), { stemChannels: 8, stacks: 2, cellsPerStack: 1 }],
     ["darts", "Genotype(normal=[('sep_conv_3x3', 0), ('none', 1), ('dil_conv_5x5', 0), ('skip_connect', 1), ('max_pool_3x3', 2), ('avg_pool_3x3', 3), ('skip_connect', 0), ('sep_conv_5x5', 4)], normal_concat=[2, 3, 4, 5], reduce=[('skip_connect', 0), ('none', 1), ('dil_conv_3x3', 2), ('max_pool_3x3', 1), ('none', 0), ('none', 1), ('sep_conv_3x3', 2), ('avg_pool_3x3', 0)], reduce_concat=[2, 3, 4, 5])", { channels: 4, layers: 5 }],
   ])("%s: the engine's kernel equals the reference path's", async (space, spec, overrides) => {
-    const ref = await referenceKernel(spec as string, images, space as string, overrides as Record<string, number>);
+    const ref = await referenceKernel(spec, images, space, overrides);
     const expected = atomicMetrics(ref.kernel, N, ref.units);
-    const sp = getSpace(space as string);
+    const sp = getSpace(space);
     for (const strategy of TAP_STRATEGIES) {
-      const s = await scoreNetwork(sp.build(sp.parse(spec as string), { batchSize: N, seed: 3, overrides: overrides as Record<string, number> }), images, runtime, strategy);
+      const s = await scoreNetwork(sp.build(sp.parse(spec), { batchSize: N, seed: 3, overrides }), images, runtime, strategy);
       expect(s.activationUnits).toBe(ref.units);
       expect(s.wot).toBe(expected.wot);
     }
