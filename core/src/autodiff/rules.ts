@@ -41,7 +41,7 @@ function outputPadding(inSize: number, outSize: number, k: number, s: number, p:
 const conv: GradRule = (ctx, node, [dy], needed) => {
   const x = ctx.v(node.inputs[0]);
   const w = ctx.v(node.inputs[1]);
-  const [n, cIn, h, wd] = x.shape;
+  const [, cIn, h, wd] = x.shape;
   const [cOut, , kh, kw] = w.shape;
   const groups = intAttr(node, "group", 1);
   const [sh, sw] = intsAttr(node, "strides", [1, 1]);
@@ -291,7 +291,7 @@ const maxPool: GradRule = (ctx, node, [dy]) => {
   const x = ctx.v(node.inputs[0]);
   const total = x.shape.reduce((a, b) => a * b, 1);
   const m = dy!.shape.reduce((a, b) => a * b, 1);
-  const [, indices] = ctx.g.opMulti("MaxPool", [x], [{ shape: dy!.shape }, { shape: dy!.shape, dtype: "int64" }], node.attrs as Record<string, never>);
+  const [, indices] = ctx.g.opMulti("MaxPool", [x], [{ shape: dy!.shape }, { shape: dy!.shape, dtype: "int64" }], node.attrs);
   const flatIdx = ctx.reshape(indices, [m]);
   const zeros = ctx.op("ConstantOfShape", [ctx.ints([total])], [total]);
   const scattered = ctx.op("ScatterElements", [zeros, flatIdx, ctx.reshape(dy!, [m])], [total], { axis: attr.int(0), reduction: attr.string("add") });

@@ -53,7 +53,7 @@ export async function scoreNetwork(
     sessionMs = now() - t1;
     const t2 = now();
     try {
-      const feeds = { [input.name]: new runtime.ort.Tensor("float32", images, input.shape as number[]) };
+      const feeds = { [input.name]: new runtime.ort.Tensor("float32", images, input.shape) };
       gram = await readout.gram(await session.run(feeds, [...readout.outputs]));
     } catch (e) {
       throw new DasError("RUNTIME_FAILURE", `scoring run failed: ${(e as Error).message}`, {}, { cause: e });

@@ -82,8 +82,8 @@ function imageInput(m: DecodedModel, limits: ModelLimits): ImageInput {
   let channels: number;
   let height: unknown;
   let width: unknown;
-  if (isChannels(d1) && !isChannels(d3)) [layout, channels, height, width] = ["NCHW", d1 as number, d2, d3];
-  else if (isChannels(d3) && !isChannels(d1)) [layout, channels, height, width] = ["NHWC", d3 as number, d1, d2];
+  if (isChannels(d1) && !isChannels(d3)) [layout, channels, height, width] = ["NCHW", d1, d2, d3];
+  else if (isChannels(d3) && !isChannels(d1)) [layout, channels, height, width] = ["NHWC", d3, d1, d2];
   else fail("INVALID_MODEL_INPUT", `cannot tell the channel axis of input '${inp.name}' ${JSON.stringify(inp.dims)}: expected 1 or 3 channels first or last`);
   for (const [side, v] of [["height", height], ["width", width]] as const) {
     if (typeof v !== "number" || v < 1) fail("INVALID_MODEL_INPUT", `input '${inp.name}' needs a fixed ${side}, found ${JSON.stringify(v)}`);

@@ -117,7 +117,7 @@ export class GraphBuilder {
       }
     }
     const name = this.fresh(op.toLowerCase());
-    const outs = outputs.map((o, k) => this.record({ name: k === 0 ? name : `${name}_out${k}`, shape: [...o.shape], dtype: o.dtype ?? ("float32" as DataType) }));
+    const outs = outputs.map((o, k) => this.record({ name: k === 0 ? name : `${name}_out${k}`, shape: [...o.shape], dtype: o.dtype ?? "float32" }));
     this.nodes.push({
       op,
       name,

@@ -31,7 +31,7 @@ function specError(spec: string, part: string, reason: string): DasError {
 export function parseNb101(spec: string): Nb101Cell {
   let raw: { adjacency?: unknown; matrix?: unknown; ops?: unknown };
   try {
-    raw = JSON.parse(spec);
+    raw = JSON.parse(spec) as typeof raw;
   } catch {
     throw specError(spec, spec.slice(0, 40), "not JSON");
   }
@@ -52,7 +52,7 @@ export function parseNb101(spec: string): Nb101Cell {
   if (ops[0] !== "input") throw specError(spec, "ops[0]", `the first op must be "input", found ${JSON.stringify(ops[0])}`);
   if (ops[n - 1] !== "output") throw specError(spec, `ops[${n - 1}]`, `the last op must be "output", found ${JSON.stringify(ops[n - 1])}`);
   for (let i = 1; i < n - 1; i++) {
-    if (!(NB101_OPS as readonly string[]).includes(ops[i])) throw specError(spec, `ops[${i}]`, `unknown op ${JSON.stringify(ops[i])}`);
+    if (!(NB101_OPS as readonly unknown[]).includes(ops[i])) throw specError(spec, `ops[${i}]`, `unknown op ${JSON.stringify(ops[i])}`);
   }
   const pruned = prune(matrix as number[][], ops as string[], spec);
   // Like NAS-Bench-101's is_valid, the edge limit applies after pruning.
@@ -189,7 +189,7 @@ export function buildNb101(spec: Nb101Cell, o: NetworkOptions): BuiltNetwork {
 /** CSV rows hold `adjacency` and `ops` columns; the CLI and API take one JSON object. */
 export function nb101SpecFromRow(row: Readonly<Record<string, string>>): string {
   try {
-    return JSON.stringify({ adjacency: JSON.parse(row.adjacency), ops: JSON.parse(row.ops) });
+    return JSON.stringify({ adjacency: JSON.parse(row.adjacency) as unknown, ops: JSON.parse(row.ops) as unknown });
   } catch {
     throw specError(`${row.adjacency} ${row.ops}`, "adjacency/ops columns", "the CSV's adjacency and ops columns must hold JSON lists");
   }

@@ -34,7 +34,7 @@ export function parseNb201(spec: string): Nb201Cell {
     if (!/^\|.*\|$/.test(node)) throw specError(spec, node, "a node must start and end with '|'");
     const edges = node.slice(1, -1).split("|");
     if (edges.length !== j + 1) throw specError(spec, node, `node ${j + 1} needs ${j + 1} edges, found ${edges.length}`);
-    const ops: (Nb201Op | undefined)[] = new Array(j + 1).fill(undefined);
+    const ops = new Array<Nb201Op | undefined>(j + 1).fill(undefined);
     for (const edge of edges) {
       const m = /^([a-z0-9_]+)~(\d+)$/.exec(edge);
       if (!m) throw specError(spec, edge, "an edge must look like op~input");

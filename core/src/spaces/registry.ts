@@ -5,8 +5,7 @@ import { nb101Space } from "./nb101.js";
 import { nb201Space } from "./nb201.js";
 import type { SearchSpace } from "./search-space.js";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const SPACES: Record<string, SearchSpace<any>> = { nb201: nb201Space, nb101: nb101Space, darts: dartsSpace };
+const SPACES: Record<string, SearchSpace<unknown>> = { nb201: nb201Space, nb101: nb101Space, darts: dartsSpace };
 
 export function spaceNames(): string[] {
   return Object.keys(SPACES);

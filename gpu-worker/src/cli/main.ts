@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`das ${name}: INVALID_ARGUMENT: ${e.message}\n\n${command.usage}\n`);
       return 2;
     }
-    process.stderr.write(`das ${name}: internal error: ${(e as Error).stack ?? e}\n`);
+    process.stderr.write(`das ${name}: internal error: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
   }
 }

@@ -70,7 +70,7 @@ function loadScores(file: string): Map<string, ArchitectureScore> {
     .forEach((line, i) => {
       let s: ArchitectureScore;
       try {
-        s = reviveScore(JSON.parse(line));
+        s = reviveScore(JSON.parse(line) as ArchitectureScore);
       } catch {
         throw new DasError("INVALID_ARGUMENT", `${file}:${i + 1} is not JSON`);
       }

@@ -16,7 +16,7 @@ export async function cachedTapChoice(runtime: RuntimeConfig, images: Float32Arr
   const file = join(cacheDir(), "tap-choice.json");
   let cache: Record<string, TapChoice> = {};
   try {
-    cache = JSON.parse(readFileSync(file, "utf8"));
+    cache = JSON.parse(readFileSync(file, "utf8")) as Record<string, TapChoice>;
   } catch {
     // no cache yet, or unreadable: measure
   }

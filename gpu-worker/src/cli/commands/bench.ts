@@ -1,5 +1,6 @@
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
+import type { Tensor } from "onnxruntime-node";
 import {
   attachTaps,
   buildTrainingStep,
@@ -28,7 +29,7 @@ export const BENCH_USAGE = `das bench [--space nb201] [--archs FILE] [--batch-si
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
-type Feeds = Record<string, unknown>;
+type Feeds = Record<string, Tensor>;
 type Outputs = Record<string, { data: ArrayLike<number> }>;
 
 /**
@@ -46,14 +47,12 @@ async function timeSideBySide(runtime: RuntimeConfig, models: readonly Uint8Arra
     sessionMs.push(performance.now() - t0);
   }
   const last: Outputs[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  for (const [i, s] of sessions.entries()) last.push((await s.run(feedsOf(i) as any)) as unknown as Outputs);
+  for (const [i, s] of sessions.entries()) last.push((await s.run(feedsOf(i))) as unknown as Outputs);
   const runs: number[][] = sessions.map(() => []);
   for (let r = 0; r < repeats; r++) {
     for (const [i, s] of sessions.entries()) {
       const t = performance.now();
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      await s.run(feedsOf(i) as any);
+      await s.run(feedsOf(i));
       runs[i].push(performance.now() - t);
     }
   }
@@ -223,7 +222,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   };
   if (values.json) process.stdout.write(JSON.stringify(report) + "\n");
   else {
-    const { rows: _rows, ...summary } = report;
+    // Rows and training rows were logged one by one above.
+    const { rows: _rows, training: _training, ...summary } = report;
     for (const [k, v] of Object.entries(summary)) process.stdout.write(`${k.padEnd(22)} ${typeof v === "number" ? Number(v.toPrecision(4)) : v}\n`);
   }
   return 0;

@@ -1,0 +1,44 @@
+// Type-aware lint over sources, tests and scripts, with one program from tsconfig.eslint.json.
+// `npm run lint`; `npm test` runs it too.
+import js from "@eslint/js";
+import { defineConfig } from "eslint/config";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+const noUnsafeOff = {
+  "@typescript-eslint/no-unsafe-assignment": "off",
+  "@typescript-eslint/no-unsafe-member-access": "off",
+  "@typescript-eslint/no-unsafe-argument": "off",
+  "@typescript-eslint/no-unsafe-return": "off",
+  "@typescript-eslint/no-unsafe-call": "off",
+};
+
+export default defineConfig(
+  { ignores: ["**/dist/", "**/node_modules/", "**/.data/", "coverage/", "scratch/", "tmp/", "**/*.d.ts"] },
+  js.configs.recommended,
+  tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { project: ["./tsconfig.eslint.json"], tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    rules: {
+      eqeqeq: "error",
+      // Off: some implementations of Promise-returning interfaces (CLI commands, tap strategies) are synchronous, and `async` is the plainest way to say so.
+      "@typescript-eslint/require-await": "off",
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // Off in tests: they read the CLI's JSON output with JSON.parse and check its fields with expect, which fails on a wrong field anyway.
+    files: ["test/**/*.ts", "**/*.test.ts"],
+    rules: noUnsafeOff,
+  },
+  {
+    // Plain-JS scripts run on Node; the no-unsafe rules are off as without annotations much of what they hold is `any`.
+    files: ["scripts/**/*.mjs", "eslint.config.js"],
+    languageOptions: { globals: globals.node },
+    rules: noUnsafeOff,
+  },
+);
