@@ -18,7 +18,7 @@ export interface Kernel {
 async function run(model: Uint8Array, runtime: RuntimeConfig, feeds: Record<string, ort.Tensor>, outputs?: readonly string[]) {
   const session = await ort.InferenceSession.create(model, runtime.sessionOptions);
   try {
-    return await session.run(feeds, outputs ? [...outputs] : undefined);
+    return await (outputs ? session.run(feeds, [...outputs]) : session.run(feeds));
   } finally {
     await session.release();
   }
