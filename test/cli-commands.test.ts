@@ -12,8 +12,8 @@ const DARTS =
   "Genotype(normal=[('sep_conv_3x3', 0), ('none', 1), ('dil_conv_5x5', 0), ('skip_connect', 1), ('max_pool_3x3', 2), ('avg_pool_3x3', 3), ('skip_connect', 0), ('sep_conv_5x5', 4)], normal_concat=[2, 3, 4, 5], reduce=[('skip_connect', 0), ('none', 1), ('dil_conv_3x3', 2), ('max_pool_3x3', 1), ('none', 0), ('none', 1), ('sep_conv_3x3', 2), ('avg_pool_3x3', 0)], reduce_concat=[2, 3, 4, 5])";
 /** Recorded scores (batch 16 of the bundled images, seed 1); tolerance as in test/cli.test.ts. */
 const RECORDED = {
-  nb101: { params: 12962698, activationUnits: 3571712, wot: 232.16290223681418 },
-  darts: { params: 736234, activationUnits: 2056192, wot: 221.69923781070088 },
+  nb101: { params: 12962698, activationUnits: 3571712, wot: 232.16290223681418, distinguishing: -9.25398721323899 },
+  darts: { params: 736234, activationUnits: 2056192, wot: 221.69923781070088, distinguishing: -10.882622771876314 },
 };
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 /** DAS under a linear rule: D + alpha * N log N_A (WOT at alpha = 1). */
@@ -41,6 +41,7 @@ describe("the search spaces through the CLI", () => {
       expect(s.params).toBe(RECORDED[space].params);
       expect(s.activationUnits).toBe(RECORDED[space].activationUnits);
       expect(rel(s.wot, RECORDED[space].wot)).toBeLessThanOrEqual(1e-6);
+      expect(rel(s.distinguishing, RECORDED[space].distinguishing)).toBeLessThanOrEqual(1e-6);
       expect(s.das.rule).toBe("linear");
       expect(s.das.value).toBeCloseTo(linearDas(s, s.das.parameters.alpha), 9);
     }

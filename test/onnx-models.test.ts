@@ -25,9 +25,9 @@ const N = 16;
 /**
  * Recorded scores of the shared real models: onnxruntime-node 1.30.0 on the CPU, this project's
  * host; identical with optimisation "all" and "disabled". Another CPU's kernels may round a
- * pre-activation near zero to the other sign, moving WOT by about 1e-8 relative per flipped
- * unit; 1e-6 allows a hundred such flips, while an engine fault (a unit miscounted, a kernel
- * entry wrong) moves D by 1e-5 relative or more.
+ * pre-activation near zero to the other sign, which moves D by about N / N_A times the kernel's
+ * conditioning per flipped code; 1e-6 relative leaves room for a few on these small networks, while
+ * one unit miscounted (N_A + 1) already moves D by 1e-5 relative or more.
  */
 const RECORDED_REL_TOLERANCE = 1e-6;
 
