@@ -45,3 +45,4 @@ export * from "./train/fast-train.js";
 export * from "./protocol/datasets.js";
 export * from "./protocol/scoring-protocol.js";
 export * from "./engine/session.js";
+export * from "./onnx-models/score-uploaded-model.js";

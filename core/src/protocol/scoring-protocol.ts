@@ -86,7 +86,7 @@ export function sizeOverridesFor(space: string, width: number | undefined, depth
   if (width === undefined && depth === undefined) return overrides;
   if (!names) {
     const field = width !== undefined ? "width" : "depth";
-    throw invalid(field, `and depth size a search space's network; the ${space} space has none`);
+    throw invalid(field, `sizes a search space's network; the ${space} space has none`);
   }
   if (width !== undefined) overrides[names.width] = bounded("width", width);
   if (depth !== undefined) overrides[names.depth] = bounded("depth", depth);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { DasError, getSpace, parseCsv, specOfRow, type ArchitectureScore, type SearchSpace } from "@das/core";
+import { DasError, exitStatusFor, getSpace, parseCsv, specOfRow, type ArchitectureScore, type SearchSpace } from "@das/core";
 import { requireFlag, SCORING_FLAGS } from "../options.js";
 import { scoreModels } from "./score-models.js";
 import { Progress } from "../progress.js";
@@ -70,18 +70,19 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   if (specs.length === 0) throw new DasError("INVALID_ARGUMENT", "give --arch SPEC or --archs FILE");
   const session = await ScoringSession.open(values);
   const progress = new Progress(specs.length, "score", specs.length > 1 && !values.quiet);
-  let failures = 0;
+  let status: 0 | 1 | 2 = 0;
   let done = 0;
   for await (const outcome of session.scoreAll(specs)) {
     if ("score" in outcome) {
       process.stdout.write((values.json ? JSON.stringify(outcome.score) : scoreLine(outcome.score)) + "\n");
     } else {
       const e = outcome.error;
-      failures++;
+      // An internal failure (status 1) outranks bad input (2).
+      status = status === 1 ? 1 : exitStatusFor(e);
       const error = { code: e.code, message: e.message };
       process.stdout.write((values.json ? JSON.stringify({ arch: outcome.spec, error }) : `ERROR ${e.code}: ${e.message}`) + "\n");
     }
     progress.tick(++done);
   }
-  return failures > 0 ? 2 : 0;
+  return status;
 }
