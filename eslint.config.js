@@ -37,7 +37,7 @@ export default defineConfig(
   },
   {
     // Plain-JS scripts run on Node; the no-unsafe rules are off as without annotations much of what they hold is `any`.
-    files: ["scripts/**/*.mjs", "eslint.config.js"],
+    files: ["scripts/**/*.mjs", "gpu-worker/bin/*.js", "eslint.config.js"],
     languageOptions: { globals: globals.node },
     rules: noUnsafeOff,
   },

@@ -130,6 +130,12 @@ describe("exit statuses", () => {
     expect(r.json().map((s) => s.error?.code ?? "ok")).toEqual(["ok", "INVALID_ARCH_SPEC"]);
   });
 
+  it("a failure that is not the input's fault (the runtime cannot start its CUDA provider) exits 1", (ctx) => {
+    const r = das(["score", "--space", "nb201", "--arch", NB201, "--provider", "cuda", "--tap", "gram-int8", "--batch-size", "8", "--json"]);
+    if (r.status === 0) ctx.skip("this machine has a working CUDA provider, so nothing fails");
+    expect(r.json()[0].error.code).toBe("RUNTIME_FAILURE");
+    expect(r.status).toBe(1);
+  });
 });
 
 describe("tools", () => {

@@ -42,3 +42,7 @@ export * from "./train/trainer.js";
 export * from "./train/evaluate.js";
 export * from "./data/batches.js";
 export * from "./train/fast-train.js";
+export * from "./protocol/datasets.js";
+export * from "./protocol/scoring-protocol.js";
+export * from "./engine/session.js";
+export * from "./onnx-models/score-uploaded-model.js";

@@ -2,6 +2,7 @@ import { encodeModel } from "../onnx/encode.js";
 import { GraphBuilder, numel, type Value } from "../onnx/graph-builder.js";
 import { attr, type Attribute } from "../onnx/model.js";
 import type { RuntimeConfig } from "../engine/ort.js";
+import { withSession } from "../engine/session.js";
 import { Rng } from "../util/rng.js";
 import { appendGradients } from "./backward.js";
 
@@ -170,32 +171,34 @@ export async function gradCheck(runtime: RuntimeConfig, c: GradCase, seed = 1): 
   const wrt = bwd.xs.filter((_, i) => c.inputs[i].wrt);
   const grads = appendGradients(bwd.g, bwd.loss, wrt);
   for (const w of wrt) bwd.g.output(grads.get(w.name)!);
-  const fwdSession = await runtime.ort.InferenceSession.create(encodeModel(fwd.g.build()), runtime.sessionOptions);
-  const bwdSession = await runtime.ort.InferenceSession.create(encodeModel(bwd.g.build()), runtime.sessionOptions);
   const feeds = (d: Float32Array[]) => Object.fromEntries(c.inputs.map((inp, i) => [`x${i}`, new runtime.ort.Tensor("float32", d[i], [...inp.shape])]));
-  const analytic = await bwdSession.run(feeds(data));
-  const lossAt = async (d: Float32Array[]) => Number((await fwdSession.run(feeds(d)))[fwd.loss.name].data[0]);
-  let worst = 0;
-  let checked = 0;
-  for (const w of wrt) {
-    const i = Number(w.name.slice(1));
-    const a = analytic[grads.get(w.name)!.name].data as Float32Array;
-    const idx = rng.sample(data[i].length, Math.min(SAMPLES, data[i].length));
-    const numeric: number[] = [];
-    const got: number[] = [];
-    for (const j of idx) {
-      const plus = data.map((d) => d.slice());
-      const minus = data.map((d) => d.slice());
-      plus[i][j] += FD_STEP;
-      minus[i][j] -= FD_STEP;
-      numeric.push(((await lossAt(plus)) - (await lossAt(minus))) / (2 * FD_STEP));
-      got.push(a[j]);
-    }
-    const scale = Math.max(1e-3, ...numeric.map(Math.abs));
-    for (let k = 0; k < numeric.length; k++) worst = Math.max(worst, Math.abs(got[k] - numeric[k]) / scale);
-    checked += idx.length;
-  }
-  await fwdSession.release();
-  await bwdSession.release();
+  const { worst, checked } = await withSession(runtime, encodeModel(fwd.g.build()), (fwdSession) =>
+    withSession(runtime, encodeModel(bwd.g.build()), async (bwdSession) => {
+      const analytic = await bwdSession.run(feeds(data));
+      const lossAt = async (d: Float32Array[]) => Number((await fwdSession.run(feeds(d)))[fwd.loss.name].data[0]);
+      let worst = 0;
+      let checked = 0;
+      for (const w of wrt) {
+        const i = Number(w.name.slice(1));
+        const a = analytic[grads.get(w.name)!.name].data as Float32Array;
+        const idx = rng.sample(data[i].length, Math.min(SAMPLES, data[i].length));
+        const numeric: number[] = [];
+        const got: number[] = [];
+        for (const j of idx) {
+          const plus = data.map((d) => d.slice());
+          const minus = data.map((d) => d.slice());
+          plus[i][j] += FD_STEP;
+          minus[i][j] -= FD_STEP;
+          numeric.push(((await lossAt(plus)) - (await lossAt(minus))) / (2 * FD_STEP));
+          got.push(a[j]);
+        }
+        const scale = Math.max(1e-3, ...numeric.map(Math.abs));
+        for (let k = 0; k < numeric.length; k++) worst = Math.max(worst, Math.abs(got[k] - numeric[k]) / scale);
+        checked += idx.length;
+      }
+      return { worst, checked };
+    }, { what: `the backward graph of ${c.name}` }),
+    { what: `the forward graph of ${c.name}` },
+  );
   return { name: c.name, rule: c.rule, worstRelativeError: worst, checked, passed: worst <= GRADCHECK_TOLERANCE };
 }

@@ -1,11 +1,12 @@
 import { DasError } from "../errors.js";
+import { DATASETS } from "../protocol/datasets.js";
 import { Rng } from "../util/rng.js";
 
 /** CIFAR-10 binary format: <1 byte label><1024 R><1024 G><1024 B>, planes 32x32 row-major. */
 export const CIFAR10_RECORD_BYTES = 3073;
-/** NASWOT's CIFAR normalisation (mean and std of the training set, per channel). */
-export const CIFAR10_MEAN = [125.3 / 255, 123.0 / 255, 113.9 / 255] as const;
-export const CIFAR10_STD = [63.0 / 255, 62.1 / 255, 66.7 / 255] as const;
+/** NASWOT's CIFAR normalisation, from the dataset registry (`DATASETS.cifar10`). */
+export const CIFAR10_MEAN: readonly number[] = DATASETS.cifar10.mean;
+export const CIFAR10_STD: readonly number[] = DATASETS.cifar10.std;
 /**
  * Scoring batches are drawn from the first 512 training records only, so the
  * bundled 512-image file and the full data set give identical scores.

@@ -1,9 +1,10 @@
 import { DasError } from "../errors.js";
+import { DATASETS } from "../protocol/datasets.js";
 import type { ImageSet } from "./cifar10.js";
 
-/** Standard MNIST normalisation (training-set mean and std). */
-export const MNIST_MEAN = [0.1307] as const;
-export const MNIST_STD = [0.3081] as const;
+/** Standard MNIST normalisation, from the dataset registry (`DATASETS.mnist`). */
+export const MNIST_MEAN: readonly number[] = DATASETS.mnist.mean;
+export const MNIST_STD: readonly number[] = DATASETS.mnist.std;
 
 /** Parses uncompressed idx3 images (magic 2051) and, optionally, idx1 labels (magic 2049). */
 export function parseMnist(images: Uint8Array, labels?: Uint8Array, name = "mnist"): ImageSet {

@@ -4,6 +4,7 @@ import { hammingKernelFromGram } from "../scoring/kernel.js";
 import { atomicMetrics } from "../scoring/metrics.js";
 import { buildNb201, parseNb201 } from "../spaces/nb201.js";
 import type { RuntimeConfig } from "./ort.js";
+import { withSession } from "./session.js";
 import { attachTaps, summariseTaps, TAP_STRATEGIES, type TapStrategy } from "./tap-graph.js";
 
 /**
@@ -38,16 +39,21 @@ export async function chooseTapStrategy(
       const built = buildNb201(parseNb201(PROBE_ARCH), { batchSize, seed: 0 });
       const readout = attachTaps(built.builder, strategy)!;
       const { unitCount } = summariseTaps(built.builder.taps);
-      const session = await runtime.ort.InferenceSession.create(encodeModel(built.builder.graph.build()), runtime.sessionOptions);
       const feeds = { [built.input.name]: new runtime.ort.Tensor("float32", images, [...built.input.shape]) };
       const times: number[] = [];
-      for (let r = 0; r <= PROBE_RUNS; r++) {
-        const t = performance.now();
-        const gram = await readout.gram(await session.run(feeds, [...readout.outputs]));
-        atomicMetrics(hammingKernelFromGram(gram, batchSize, unitCount), batchSize, unitCount);
-        if (r > 0) times.push(performance.now() - t); // the first run warms up
-      }
-      await session.release();
+      await withSession(
+        runtime,
+        encodeModel(built.builder.graph.build()),
+        async (session) => {
+          for (let r = 0; r <= PROBE_RUNS; r++) {
+            const t = performance.now();
+            const gram = await readout.gram(await session.run(feeds, [...readout.outputs]));
+            atomicMetrics(hammingKernelFromGram(gram, batchSize, unitCount), batchSize, unitCount);
+            if (r > 0) times.push(performance.now() - t); // the first run warms up
+          }
+        },
+        { what: `the ${strategy} probe` },
+      );
       const ms = times.sort((a, b) => a - b)[times.length >> 1];
       measured[strategy] = ms;
       if (best === undefined || ms < (measured[best] as number)) best = strategy;

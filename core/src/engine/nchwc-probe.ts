@@ -1,7 +1,9 @@
 import { GraphBuilder } from "../onnx/graph-builder.js";
 import { encodeModel } from "../onnx/encode.js";
 import { NCHWC_DOMAIN } from "../onnx/nchwc-conv.js";
+import { isDasError } from "../errors.js";
 import type { RuntimeConfig } from "./ort.js";
+import { withSession } from "./session.js";
 
 const probed = new WeakMap<RuntimeConfig, Promise<number>>();
 
@@ -25,18 +27,20 @@ async function probe(runtime: RuntimeConfig): Promise<number> {
   const g = new GraphBuilder("nchwc_probe");
   const x = g.input("x", [1, 4, 1, 1]);
   g.output(g.domainOp(NCHWC_DOMAIN, "ReorderInput", [x], [1, 4, 1, 1]));
-  let session;
   try {
-    session = await runtime.ort.InferenceSession.create(encodeModel(g.build()), runtime.sessionOptions);
-  } catch {
+    return await withSession(
+      runtime,
+      encodeModel(g.build()),
+      async (session) => {
+        const out = await session.run({ x: new runtime.ort.Tensor("float32", new Float32Array(4), [1, 4, 1, 1]) });
+        const block = Object.values(out)[0].dims[1];
+        return block > 4 ? block : 0;
+      },
+      { what: "the NCHWc probe" },
+    );
+  } catch (e) {
     // The kernel is not registered in this build (e.g. onnxruntime-web): no NCHWc, plain Conv everywhere.
-    return 0;
-  }
-  try {
-    const out = await session.run({ x: new runtime.ort.Tensor("float32", new Float32Array(4), [1, 4, 1, 1]) });
-    const block = Object.values(out)[0].dims[1];
-    return block > 4 ? block : 0;
-  } finally {
-    await session.release();
+    if (isDasError(e) && e.details.phase === "create") return 0;
+    throw e;
   }
 }

@@ -18,4 +18,6 @@ export interface RuntimeConfig {
   readonly provider: string;
   /** e.g. "onnxruntime-node 1.30.0". */
   readonly runtime: string;
+  /** The device, e.g. "cpu" or a CUDA device's name, when the adapter knows it; scores report the provider otherwise. */
+  readonly device?: string;
 }

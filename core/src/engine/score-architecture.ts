@@ -1,6 +1,8 @@
 import type { LabelledBatch } from "../data/batches.js";
+import { DasError } from "../errors.js";
 import { applyDasRule, type DasRule } from "../scoring/das-rules.js";
 import { fastTrain, type FastTrainProtocol } from "../train/fast-train.js";
+import { fastTrainProtocol, protocolHash, type ScoringProtocol } from "../protocol/scoring-protocol.js";
 import { defaultDasRule } from "../scoring/das-defaults.js";
 import { architectureId, getSpace } from "../spaces/registry.js";
 import type { RuntimeConfig } from "./ort.js";
@@ -9,14 +11,6 @@ import type { TapStrategy } from "./tap-graph.js";
 
 /** Version of the scoring engine; part of every cache key and provenance. */
 export const ENGINE_VERSION = "0.1.0";
-
-/** Fast training before scoring: the protocol and where training batches come from. */
-export interface FastTrainRequest {
-  readonly protocol: FastTrainProtocol;
-  readonly nextBatch: () => LabelledBatch;
-  /** Steps at which to score besides 0 and K (default K/4 and K/2). */
-  readonly checkpoints?: readonly number[];
-}
 
 export interface TrajectoryRecord {
   readonly step: number;
@@ -31,13 +25,32 @@ export interface TrajectoryRecord {
 export interface ScoreRequest {
   readonly space: string;
   readonly spec: string;
-  readonly batchSize: number;
-  readonly seed: number;
-  readonly dataset: string;
+  /** Dataset, batch size, seed, size overrides and fast training (from `resolveProtocol`). */
+  readonly protocol: ScoringProtocol;
   readonly dasRule?: DasRule;
   readonly tapStrategy?: TapStrategy;
-  readonly overrides?: Readonly<Record<string, number>>;
-  readonly fastTrain?: FastTrainRequest;
+  /**
+   * Where fast-training batches come from, when the protocol trains: a fresh
+   * call per architecture, so every one trains on the same seeded sequence.
+   */
+  readonly trainingBatches?: () => () => LabelledBatch;
+  /** `protocolHash(protocol)`, when the caller has it already. */
+  readonly protocolHash?: string;
+}
+
+/** Where and when a score was computed, and under which protocol: in every score record. */
+export interface ScoreProvenance {
+  readonly protocol: ScoringProtocol;
+  /** `protocolHash(protocol)`: with the engine version and the architecture id, the score's key in the store. */
+  readonly protocolHash: string;
+  /** ISO 8601 time the score was finished. */
+  readonly computedAt: string;
+  /** The device that ran the networks, e.g. "cpu" or a CUDA device name. */
+  readonly device: string;
+  readonly durationMs: number;
+  readonly provider: string;
+  readonly runtime: string;
+  readonly engineVersion: string;
 }
 
 export interface DasValue {
@@ -47,7 +60,7 @@ export interface DasValue {
 }
 
 /** One scored architecture: what the CLI prints and the store keeps. */
-export interface ArchitectureScore {
+export interface ArchitectureScore extends ScoreProvenance {
   readonly space: string;
   readonly arch: string;
   readonly archId: string;
@@ -65,10 +78,6 @@ export interface ArchitectureScore {
   readonly params: number;
   readonly flops: number;
   readonly reluCount: number;
-  readonly durationMs: number;
-  readonly provider: string;
-  readonly runtime: string;
-  readonly engineVersion: string;
   readonly tapStrategy: TapStrategy;
   readonly logDetMethod: NetworkScore["logDetMethod"];
   readonly timings: NetworkScore["timings"];
@@ -81,28 +90,39 @@ export function dasValue(rule: DasRule, m: Pick<NetworkScore, "batchSize" | "dis
   return { value: applyDasRule(rule, m), rule: kind, parameters };
 }
 
+/** The device a runtime reports, else its provider's name. */
+export function runtimeDevice(runtime: RuntimeConfig): string {
+  return runtime.device ?? runtime.provider;
+}
+
 /**
  * Parses, builds and scores one architecture on a prepared batch.
- * `images` must be the normalised scoring batch for (dataset, batchSize, seed).
+ * `images` must be the normalised scoring batch for the protocol's
+ * (dataset, batchSize, seed).
  */
 export async function scoreArchitecture(req: ScoreRequest, images: Float32Array, runtime: RuntimeConfig): Promise<ArchitectureScore> {
   const started = performance.now();
+  const { protocol } = req;
   const space = getSpace(req.space);
   const arch = space.canonical(space.parse(req.spec));
   const archId = await architectureId(space.name, arch);
+  const overrides = protocol.overrides;
   // Built from the canonical form, so equal ids always get equal networks and equal scores
   // (two labellings of one NB101 cell would otherwise draw their weights in different orders).
-  const built = space.build(space.parse(arch), { batchSize: req.batchSize, seed: req.seed, overrides: req.overrides });
+  const built = space.build(space.parse(arch), { batchSize: protocol.batchSize, seed: protocol.seed, overrides });
   const tapStrategy = req.tapStrategy ?? "gram-int8";
-  const rule = req.dasRule ?? defaultDasRule(space.name, req.fastTrain ? "fast-trained" : "init");
+  const training = fastTrainProtocol(protocol);
+  const rule = req.dasRule ?? defaultDasRule(space.name, training ? "fast-trained" : "init");
   let s: NetworkScore;
   let fast: ArchitectureScore["fastTrain"];
-  if (req.fastTrain) {
-    const ref = { space: space.name, spec: arch, seed: req.seed, overrides: req.overrides };
-    const trajectory = await fastTrain(runtime, ref, req.fastTrain.protocol, req.fastTrain.nextBatch, { images, batchSize: req.batchSize, strategy: tapStrategy }, req.fastTrain.checkpoints);
+  if (training) {
+    if (!req.trainingBatches) throw new DasError("INVALID_ARGUMENT", "the protocol fast-trains but the request has no training batches");
+    const ref = { space: space.name, spec: arch, seed: protocol.seed, overrides };
+    const scoring = { images, batchSize: protocol.batchSize, strategy: tapStrategy };
+    const trajectory = await fastTrain(runtime, ref, training, req.trainingBatches(), scoring, protocol.fastTrain?.checkpoints);
     s = trajectory[trajectory.length - 1].score;
     fast = {
-      protocol: req.fastTrain.protocol,
+      protocol: training,
       trajectory: trajectory.map((t) => ({
         step: t.step,
         trainLoss: t.trainLoss,
@@ -120,10 +140,10 @@ export async function scoreArchitecture(req: ScoreRequest, images: Float32Array,
     space: space.name,
     arch,
     archId,
-    dataset: req.dataset,
-    batchSize: req.batchSize,
-    seed: req.seed,
-    ...(req.overrides && Object.keys(req.overrides).length ? { overrides: req.overrides } : {}),
+    dataset: protocol.dataset,
+    batchSize: protocol.batchSize,
+    seed: protocol.seed,
+    ...(Object.keys(overrides).length ? { overrides } : {}),
     activationUnits: s.activationUnits,
     logActivationUnits: s.logActivationUnits,
     distinguishing: s.distinguishing,
@@ -141,6 +161,10 @@ export async function scoreArchitecture(req: ScoreRequest, images: Float32Array,
     logDetMethod: s.logDetMethod,
     timings: s.timings,
     ...(fast ? { fastTrain: fast } : {}),
+    protocol,
+    protocolHash: req.protocolHash ?? (await protocolHash(protocol)),
+    device: runtimeDevice(runtime),
+    computedAt: new Date().toISOString(),
   };
 }
 

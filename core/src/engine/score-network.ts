@@ -5,6 +5,7 @@ import { hammingKernelFromGram } from "../scoring/kernel.js";
 import { atomicMetrics, type AtomicMetrics } from "../scoring/metrics.js";
 import type { BuiltNetwork } from "../spaces/search-space.js";
 import type { RuntimeConfig } from "./ort.js";
+import { withSession } from "./session.js";
 import { attachTaps, summariseTaps, type TapStrategy } from "./tap-graph.js";
 
 export interface NetworkScore extends AtomicMetrics {
@@ -44,22 +45,18 @@ export async function scoreNetwork(
     const bytes = encodeModel(net.graph.build());
     buildMs = now() - t0;
     const t1 = now();
-    let session;
-    try {
-      session = await runtime.ort.InferenceSession.create(bytes, runtime.sessionOptions);
-    } catch (e) {
-      throw new DasError("RUNTIME_FAILURE", `onnxruntime rejected the scoring graph: ${(e as Error).message}`, {}, { cause: e });
-    }
-    sessionMs = now() - t1;
-    const t2 = now();
-    try {
-      const feeds = { [input.name]: new runtime.ort.Tensor("float32", images, input.shape) };
-      gram = await readout.gram(await session.run(feeds, [...readout.outputs]));
-    } catch (e) {
-      throw new DasError("RUNTIME_FAILURE", `scoring run failed: ${(e as Error).message}`, {}, { cause: e });
-    } finally {
-      await session.release();
-    }
+    let t2 = t1;
+    gram = await withSession(
+      runtime,
+      bytes,
+      async (session) => {
+        sessionMs = now() - t1;
+        t2 = now();
+        const feeds = { [input.name]: new runtime.ort.Tensor("float32", images, input.shape) };
+        return readout.gram(await session.run(feeds, [...readout.outputs]));
+      },
+      { what: "the scoring graph" },
+    );
     runMs = now() - t2;
   }
   const t3 = now();

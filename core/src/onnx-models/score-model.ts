@@ -3,6 +3,7 @@ import { encodeGraphExtension } from "../onnx/encode.js";
 import { attr, type NodeSpec, type ValueInfo } from "../onnx/model.js";
 import { PopcountGram } from "../engine/popcount-gram.js";
 import type { RuntimeConfig } from "../engine/ort.js";
+import { withSession } from "../engine/session.js";
 import { hammingKernelFromGram } from "../scoring/kernel.js";
 import { atomicMetrics, type AtomicMetrics } from "../scoring/metrics.js";
 import { checkCountRange } from "../engine/tap-graph.js";
@@ -96,43 +97,39 @@ export async function scoreModel(
   merged.set(bytes);
   merged.set(extension, bytes.length);
 
-  const work = async () => {
-    let session;
-    try {
-      session = await runtime.ort.InferenceSession.create(merged, runtime.sessionOptions);
-    } catch (e) {
-      throw new DasError("INVALID_MODEL_GRAPH", `onnxruntime refused the model: ${(e as Error).message.split("\n")[0]}`, {}, { cause: e });
-    }
-    const { channels: c, height: h, width: w } = input;
-    const data = toLayout(images, n, c, h, w, input.layout);
-    const dims = (b: number) => (input.layout === "NCHW" ? [b, c, h, w] : [b, h, w, c]);
-    const fetch = [...codes, ...shapes];
-    const codeBytes = codes.map(() => [] as Uint8Array[]);
-    let shapeValues: number[][] = [];
-    try {
-      const runs = mode === "batch" ? [{ data, b: n }] : Array.from({ length: n }, (_, i) => ({ data: data.subarray(i * c * h * w, (i + 1) * c * h * w), b: 1 }));
-      let codeTotal = 0;
-      for (const r of runs) {
-        const out = await session.run({ [input.name]: new runtime.ort.Tensor("float32", r.data, dims(r.b)) }, fetch);
-        codes.forEach((name, k) => {
-          // Codes are rows per image: a Relu whose input does not carry the batch on axis 0 cannot be scored.
-          if (out[name].dims[0] !== r.b) {
-            throw new DasError("INVALID_MODEL_GRAPH", `the input of Relu-read tensor '${plan.reluInputs[k].name}' has ${out[name].dims[0]} rows for a batch of ${r.b}: its first axis is not the batch`);
-          }
-          codeTotal += out[name].data.length;
-          if (codeTotal > MAX_CODE_BYTES) throw new DasError("MODEL_TOO_LARGE", `the model's ReLU inputs exceed ${MAX_CODE_BYTES} bytes of codes for the batch`);
-          codeBytes[k].push(out[name].data as Uint8Array);
-        });
-        shapeValues = shapes.map((name) => Array.from(out[name].data as BigInt64Array, Number));
-      }
-    } catch (e) {
-      if (e instanceof DasError) throw e;
-      throw new DasError("INVALID_MODEL_GRAPH", `the model failed to run on a [${dims(mode === "batch" ? n : 1).join(", ")}] batch: ${(e as Error).message.split("\n")[0]}`, {}, { cause: e });
-    } finally {
-      await session.release();
-    }
-    return { codeBytes, shapeValues };
-  };
+  const { channels: c, height: h, width: w } = input;
+  const dims = (b: number) => (input.layout === "NCHW" ? [b, c, h, w] : [b, h, w, c]);
+  const work = () =>
+    withSession(
+      runtime,
+      merged,
+      async (session) => {
+        const data = toLayout(images, n, c, h, w, input.layout);
+        const fetch = [...codes, ...shapes];
+        const codeBytes = codes.map(() => [] as Uint8Array[]);
+        let shapeValues: number[][] = [];
+        const runs = mode === "batch" ? [{ data, b: n }] : Array.from({ length: n }, (_, i) => ({ data: data.subarray(i * c * h * w, (i + 1) * c * h * w), b: 1 }));
+        let codeTotal = 0;
+        for (const r of runs) {
+          const out = await session.run({ [input.name]: new runtime.ort.Tensor("float32", r.data, dims(r.b)) }, fetch);
+          codes.forEach((name, k) => {
+            // Codes are rows per image: a Relu whose input does not carry the batch on axis 0 cannot be scored.
+            if (out[name].dims[0] !== r.b) {
+              throw new DasError("INVALID_MODEL_GRAPH", `the input of Relu-read tensor '${plan.reluInputs[k].name}' has ${out[name].dims[0]} rows for a batch of ${r.b}: its first axis is not the batch`);
+            }
+            codeTotal += out[name].data.length;
+            if (codeTotal > MAX_CODE_BYTES) throw new DasError("MODEL_TOO_LARGE", `the model's ReLU inputs exceed ${MAX_CODE_BYTES} bytes of codes for the batch`);
+            codeBytes[k].push(out[name].data as Uint8Array);
+          });
+          shapeValues = shapes.map((name) => Array.from(out[name].data as BigInt64Array, Number));
+        }
+        return { codeBytes, shapeValues };
+      },
+      {
+        createError: (e) => new DasError("INVALID_MODEL_GRAPH", `onnxruntime refused the model: ${(e as Error).message.split("\n")[0]}`, {}, { cause: e }),
+        runError: (e) => new DasError("INVALID_MODEL_GRAPH", `the model failed to run on a [${dims(mode === "batch" ? n : 1).join(", ")}] batch: ${(e as Error).message.split("\n")[0]}`, {}, { cause: e }),
+      },
+    );
   const { codeBytes, shapeValues } = await withTimeout(work(), timeoutMs, "scoring the model");
 
   const gram = await PopcountGram.create(n);

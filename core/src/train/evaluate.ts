@@ -1,5 +1,6 @@
 import { encodeModel } from "../onnx/encode.js";
 import type { RuntimeConfig } from "../engine/ort.js";
+import { withSession } from "../engine/session.js";
 import { getSpace } from "../spaces/registry.js";
 import type { BuiltNetwork } from "../spaces/search-space.js";
 import { countCorrect } from "./trainer.js";
@@ -38,18 +39,20 @@ export async function evaluateAccuracy(
 ): Promise<number> {
   const built = buildWithWeights(ref, batchSize, weights, "running");
   built.builder.graph.output(built.logits);
-  const session = await runtime.ort.InferenceSession.create(encodeModel(built.builder.graph.build()), runtime.sessionOptions);
   let correct = 0;
   let seen = 0;
-  try {
-    for (let start = 0; start + batchSize <= total; start += batchSize) {
-      const { data, onehot } = images(start, batchSize);
-      const out = await session.run({ [built.input.name]: new runtime.ort.Tensor("float32", data, [...built.input.shape]) });
-      correct += countCorrect(out[built.logits.name].data as Float32Array, onehot, built.logits.shape[1]);
-      seen += batchSize;
-    }
-  } finally {
-    await session.release();
-  }
+  await withSession(
+    runtime,
+    encodeModel(built.builder.graph.build()),
+    async (session) => {
+      for (let start = 0; start + batchSize <= total; start += batchSize) {
+        const { data, onehot } = images(start, batchSize);
+        const out = await session.run({ [built.input.name]: new runtime.ort.Tensor("float32", data, [...built.input.shape]) });
+        correct += countCorrect(out[built.logits.name].data as Float32Array, onehot, built.logits.shape[1]);
+        seen += batchSize;
+      }
+    },
+    { what: "the evaluation graph" },
+  );
   return correct / seen;
 }

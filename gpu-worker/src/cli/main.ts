@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { isDasError } from "@das/core";
+import { exitStatusFor, isDasError } from "@das/core";
 import { benchCommand, BENCH_USAGE } from "./commands/bench.js";
 import { calibrateCommand, CALIBRATE_USAGE } from "./commands/calibrate.js";
 import { evalCommand, EVAL_USAGE } from "./commands/eval.js";
@@ -24,7 +24,7 @@ ${Object.values(COMMANDS)
   .map((c) => c.usage)
   .join("\n\n")}
 
-Exit status: 0 ok, 2 bad input (a coded error), 1 internal failure.`;
+Exit status: 0 ok, 2 bad input (a client-class coded error), 1 internal or runtime failure.`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (isDasError(e)) {
       process.stderr.write(`das ${name}: ${e.code}: ${e.message}\n`);
-      return 2;
+      return exitStatusFor(e);
     }
     if (e instanceof TypeError && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       process.stderr.write(`das ${name}: INVALID_ARGUMENT: ${e.message}\n\n${command.usage}\n`);

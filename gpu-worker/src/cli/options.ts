@@ -1,5 +1,8 @@
-import { DasError, TAP_STRATEGIES, type TapStrategy } from "@das/core";
+import { availableParallelism } from "node:os";
+import { DasError, isDasError, resolveProtocol, sizeOverridesFor, TAP_STRATEGIES, type ProtocolInput, type ScoringProtocol, type TapStrategy } from "@das/core";
+import { resolveDataDir } from "../data/data-dir.js";
 import type { ProviderChoice } from "../runtime/node-runtime.js";
+import type { ScoringSetup } from "./scoring-session.js";
 
 /** Options every scoring command shares, with the reference protocol's defaults. */
 export const SCORING_FLAGS = {
@@ -42,15 +45,83 @@ export interface ScoringFlags {
   depth?: string;
 }
 
+/** The command-line flag of each protocol field, for messages. */
+const PROTOCOL_FLAGS: Readonly<Record<keyof ProtocolInput, string>> = {
+  dataset: "dataset",
+  batchSize: "batch-size",
+  seed: "seed",
+  fastTrainSteps: "fast-train",
+  lr: "lr",
+  ftBatchSize: "ft-batch-size",
+  ftCheckpoints: "ft-checkpoints",
+  width: "width",
+  depth: "depth",
+};
+
+/** A number flag as given, for core to validate; text that is no number is refused here, naming the flag. */
+function numberFlag(field: keyof ProtocolInput, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = value.trim() === "" ? NaN : Number(value);
+  if (!Number.isFinite(n)) throw new DasError("INVALID_ARGUMENT", `--${PROTOCOL_FLAGS[field]} must be a number, got '${value}'`, { field, flag: PROTOCOL_FLAGS[field] });
+  return n;
+}
+
+/** The protocol fields of the scoring flags, as numbers, not yet validated. */
+export function protocolInput(flags: Partial<Pick<ScoringFlags, "dataset" | "batch-size" | "seed" | "fast-train" | "lr" | "ft-batch-size" | "ft-checkpoints" | "width" | "depth">>): ProtocolInput {
+  return {
+    dataset: flags.dataset,
+    batchSize: numberFlag("batchSize", flags["batch-size"]),
+    seed: numberFlag("seed", flags.seed),
+    fastTrainSteps: numberFlag("fastTrainSteps", flags["fast-train"]),
+    lr: numberFlag("lr", flags.lr),
+    ftBatchSize: numberFlag("ftBatchSize", flags["ft-batch-size"]),
+    ftCheckpoints: flags["ft-checkpoints"]?.split(",").map((v) => numberFlag("ftCheckpoints", v.trim())!),
+    width: numberFlag("width", flags.width),
+    depth: numberFlag("depth", flags.depth),
+  };
+}
+
+/** Runs a core validation, naming the command-line flag instead of the protocol field in its errors ("--batch-size must be ..."). */
+export function asFlags<T>(validate: () => T): T {
+  try {
+    return validate();
+  } catch (e) {
+    const field = isDasError(e) ? e.details.field : undefined;
+    if (!isDasError(e) || typeof field !== "string" || !Object.hasOwn(PROTOCOL_FLAGS, field)) throw e;
+    const flag = PROTOCOL_FLAGS[field as keyof ProtocolInput];
+    const message = e.message.startsWith(`${field} `) ? `--${flag}${e.message.slice(field.length)}` : e.message;
+    throw new DasError(e.code, message, { ...e.details, flag }, { cause: e });
+  }
+}
+
+/** The scoring protocol the flags ask for, validated by core for the space. */
+export function protocolFromFlags(space: string, flags: ScoringFlags): ScoringProtocol {
+  return asFlags(() => resolveProtocol(space, protocolInput(flags)));
+}
+
 /** --width / --depth as the space's size overrides: DARTS channels and cells, NB201 stem and cells per stage, NB101 stem and cells per stack. */
 export function sizeOverrides(space: string, width: string | undefined, depth: string | undefined): Record<string, number> {
-  const overrides: Record<string, number> = {};
-  if ((width !== undefined || depth !== undefined) && !["darts", "nb201", "nb101"].includes(space)) {
-    throw new DasError("INVALID_ARGUMENT", `--width/--depth size a search space's network; the ${space} space has none`, { flag: width !== undefined ? "width" : "depth" });
-  }
-  if (width !== undefined) overrides[space === "darts" ? "channels" : "stemChannels"] = intFlag("width", width, 1, 1024);
-  if (depth !== undefined) overrides[space === "darts" ? "layers" : space === "nb201" ? "cellsPerStage" : "cellsPerStack"] = intFlag("depth", depth, 1, 100);
-  return overrides;
+  return asFlags(() => sizeOverridesFor(space, numberFlag("width", width), numberFlag("depth", depth)));
+}
+
+/** From this many threads' worth of cores, one worker each: at most 8 (each holds its own session and data). */
+const MAX_AUTO_WORKERS = 8;
+
+/** A scoring command's flags as the typed request a ScoringSession (or a worker thread's) is opened with. */
+export function scoringSetup(flags: ScoringFlags): ScoringSetup {
+  const space = requireFlag("space", flags.space);
+  const protocol = protocolFromFlags(space, flags);
+  const provider = providerFlag(flags.provider);
+  const threads = flags.threads === undefined ? undefined : intFlag("threads", flags.threads, 1, 256);
+  // Default: on the CPU one worker per core (or per --threads cores); one GPU serves one worker.
+  const workers =
+    flags.workers === undefined || flags.workers === "auto"
+      ? provider === "cpu"
+        ? Math.min(MAX_AUTO_WORKERS, Math.max(1, Math.floor(availableParallelism() / (threads ?? 1))))
+        : 1
+      : intFlag("workers", flags.workers, 1, 64);
+  const tap = flags.tap === "auto" ? "auto" : tapFlag(flags.tap);
+  return { space, protocol, tap, provider, threads, workers, dataDir: resolveDataDir(flags["data-dir"]), quiet: flags.quiet };
 }
 
 /** A comma-separated list of integers in min..max, e.g. --ft-checkpoints 10,50. */

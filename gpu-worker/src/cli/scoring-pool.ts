@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
-import { DasError, type ArchitectureScore, type ErrorCode } from "@das/core";
-import type { ScoringFlags } from "./options.js";
+import { DasError, type ArchitectureScore, type ErrorCode, type TapStrategy } from "@das/core";
+import type { ScoringSetup } from "./scoring-session.js";
 
 export interface WorkerTask {
   readonly index: number;
@@ -26,15 +26,16 @@ export type ScoreOutcome = ({ readonly spec: string; readonly score: Architectur
 const revive = (e: WireError) => new DasError(e.code, e.message, { ...e.details });
 
 /**
- * Scores architectures on worker threads, each with its own onnxruntime
- * session and `flags.threads` intra-op threads. Graph build, session creation
+ * Scores architectures on worker threads, each opening a ScoringSession of
+ * its own from the typed `setup` (a fixed tap strategy, `setup.threads`
+ * intra-op threads). Graph build, session creation
  * and the host-side kernel are single-threaded, so on a small CPU several
  * architectures at once on one thread each beat one architecture on every
  * core (docs/benchmarks.md, section 3). Outcomes come back in input order. A
  * coded error fails its architecture only; a worker that fails otherwise (a
  * bug, a failed start, an exit) ends the run with that error.
  */
-export async function* scoreOnWorkers(flags: ScoringFlags, specs: readonly string[], workers: number): AsyncGenerator<ScoreOutcome> {
+export async function* scoreOnWorkers(setup: ScoringSetup & { readonly tap: TapStrategy }, specs: readonly string[], workers: number): AsyncGenerator<ScoreOutcome> {
   const done = new Map<number, ScoreOutcome>();
   let next = 0;
   let failure: Error | undefined;
@@ -46,7 +47,7 @@ export async function* scoreOnWorkers(flags: ScoringFlags, specs: readonly strin
   };
   const pool: Worker[] = [];
   const start = () => {
-    const w = new Worker(new URL("./scoring-worker.js", import.meta.url), { workerData: flags });
+    const w = new Worker(new URL("./scoring-worker.js", import.meta.url), { workerData: setup });
     let task: number | undefined;
     const send = () => {
       task = next < specs.length && !failure ? next++ : undefined;

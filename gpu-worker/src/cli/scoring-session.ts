@@ -1,28 +1,50 @@
 import {
   BatchSampler,
-  DasError,
-  DEFAULT_FAST_TRAIN,
+  fastTrainProtocol,
+  getDataset,
   getSpace,
   isDasError,
   labelledBatch,
+  protocolHash,
   Rng,
   scoreArchitecture,
   scoringBatch,
   type ArchitectureScore,
-  type FastTrainRequest,
+  type FastTrainProtocol,
+  type ImageSet,
+  type LabelledBatch,
   type RuntimeConfig,
+  type ScoringProtocol,
   type TapStrategy,
 } from "@das/core";
 import { availableParallelism } from "node:os";
-import { loadScoringImages, resolveDataDir } from "../data/data-dir.js";
-import { nodeRuntime } from "../runtime/node-runtime.js";
+import { loadScoringImages } from "../data/data-dir.js";
+import { nodeRuntime, type ProviderChoice } from "../runtime/node-runtime.js";
 import { cachedTapChoice } from "../runtime/tap-choice-cache.js";
-import { intFlag, intListFlag, providerFlag, requireFlag, sizeOverrides, tapFlag, type ScoringFlags } from "./options.js";
+import { scoringSetup, type ScoringFlags } from "./options.js";
 import { scoreOnWorkers, type ScoreOutcome } from "./scoring-pool.js";
 
 /** From this many architectures up a run uses worker threads (5 NB201 cells ran no faster on 2 workers). */
 const POOL_MIN_ARCHS = 8;
-const MAX_AUTO_WORKERS = 8;
+
+/**
+ * What a scoring session is opened with: typed, validated, no command-line
+ * strings. The CLI builds it from its flags (`scoringSetup`); worker threads
+ * receive it as is.
+ */
+export interface ScoringSetup {
+  readonly space: string;
+  readonly protocol: ScoringProtocol;
+  /** "auto": measured once per machine and batch size (`open` only; a worker gets the chosen strategy). */
+  readonly tap: TapStrategy | "auto";
+  readonly provider: ProviderChoice;
+  /** Intra-op threads (default: every core). */
+  readonly threads?: number;
+  /** Worker threads `scoreAll` may use. */
+  readonly workers: number;
+  readonly dataDir: string;
+  readonly quiet: boolean;
+}
 
 /**
  * What a scoring command sets up once and reuses for every architecture:
@@ -30,76 +52,68 @@ const MAX_AUTO_WORKERS = 8;
  */
 export class ScoringSession {
   readonly space: string;
-  readonly batchSize: number;
-  readonly seed: number;
-  readonly dataset: string;
+  readonly protocol: ScoringProtocol;
   tap: TapStrategy;
   readonly runtime: RuntimeConfig;
   /** The normalised scoring batch, shared by every architecture. */
   readonly batch: Float32Array;
-  /** Fast training before scoring (`--fast-train K`), from the training images. */
-  readonly fastTrain?: Omit<FastTrainRequest, "nextBatch"> & { readonly batches: () => FastTrainRequest["nextBatch"] };
-  /** Network size overrides (--width, --depth). */
-  readonly overrides: Readonly<Record<string, number>>;
   /** Architectures scored at once by `scoreAll` (`--workers`), each on its own worker thread. */
   readonly workers: number;
+  private readonly set: ImageSet;
+  private hash?: Promise<string>;
 
-  private constructor(
-    private readonly flags: ScoringFlags,
-    tap: TapStrategy | undefined,
-  ) {
-    this.space = getSpace(requireFlag("space", flags.space)).name;
-    this.batchSize = intFlag("batch-size", flags["batch-size"], 2, 512);
-    this.seed = intFlag("seed", flags.seed, 0, 2 ** 32 - 1);
-    this.dataset = flags.dataset;
-    this.overrides = sizeOverrides(this.space, flags.width, flags.depth);
-    this.tap = tap ?? "gram-int8";
-    const provider = providerFlag(flags.provider);
-    const threads = flags.threads === undefined ? undefined : intFlag("threads", flags.threads, 1, 256);
-    this.runtime = nodeRuntime({ provider, threads });
-    // Default: on the CPU one worker per core (or per --threads cores), at most 8 (each holds its own
-    // session and data); one GPU serves one worker.
-    this.workers =
-      flags.workers === undefined || flags.workers === "auto"
-        ? provider === "cpu"
-          ? Math.min(MAX_AUTO_WORKERS, Math.max(1, Math.floor(availableParallelism() / (threads ?? 1))))
-          : 1
-        : intFlag("workers", flags.workers, 1, 64);
-    const { set, mean, std } = loadScoringImages(this.dataset, resolveDataDir(flags["data-dir"]));
-    if (this.space !== "onnx" && set.shape[0] !== 3) {
-      throw new DasError("INVALID_DATASET", `the ${this.space} networks take 3-channel 32x32 images; use --dataset cifar10`);
-    }
-    this.batch = scoringBatch(set, this.batchSize, this.seed, mean, std);
-    const steps = intFlag("fast-train", flags["fast-train"], 0, 100_000);
-    if (steps > 0) {
-      const protocol = {
-        ...DEFAULT_FAST_TRAIN,
-        steps,
-        lr: flags.lr === undefined ? DEFAULT_FAST_TRAIN.lr : Number(flags.lr),
-        batchSize: flags["ft-batch-size"] === undefined ? DEFAULT_FAST_TRAIN.batchSize : intFlag("ft-batch-size", flags["ft-batch-size"], 2, 1024),
-      };
-      if (!(protocol.lr > 0 && protocol.lr < 10)) throw new DasError("INVALID_ARGUMENT", `--lr must be in (0, 10), got '${flags.lr}'`);
-      // Every architecture trains on the same sequence of batches (seeded), so runs are comparable.
-      const batches = () => {
-        const rng = new Rng(this.seed + 1);
-        const sampler = new BatchSampler(set.count, protocol.batchSize, rng);
-        return () => labelledBatch(set, sampler.next(), mean, std, 10, rng);
-      };
-      const checkpoints = flags["ft-checkpoints"] === undefined ? undefined : intListFlag("ft-checkpoints", flags["ft-checkpoints"], 1, steps);
-      this.fastTrain = { protocol, batches, checkpoints };
-    }
+  constructor(private readonly setup: ScoringSetup) {
+    this.space = getSpace(setup.space).name;
+    this.protocol = setup.protocol;
+    this.tap = setup.tap === "auto" ? "gram-int8" : setup.tap;
+    this.runtime = nodeRuntime({ provider: setup.provider, threads: setup.threads });
+    this.workers = setup.workers;
+    const info = getDataset(this.protocol.dataset);
+    this.set = loadScoringImages(info.name, setup.dataDir);
+    this.batch = scoringBatch(this.set, this.protocol.batchSize, this.protocol.seed, info.mean, info.std);
   }
 
-  /** `--tap auto` (the default) measures the strategies once per machine and batch size. */
+  /** Opens a session for a command's flags; `--tap auto` (the default) measures the strategies once per machine and batch size. */
   static async open(flags: ScoringFlags): Promise<ScoringSession> {
-    const explicit = flags.tap === "auto" ? undefined : tapFlag(flags.tap);
-    const session = new ScoringSession(flags, explicit);
-    if (!explicit) {
-      const log = (s: string) => flags.quiet || process.stderr.write(s + "\n");
+    const setup = scoringSetup(flags);
+    const session = new ScoringSession(setup);
+    if (setup.tap === "auto") {
+      const log = (s: string) => setup.quiet || process.stderr.write(s + "\n");
       session.tap = (await cachedTapChoice(session.runtime, session.batch, session.batchSize, log)).strategy;
     }
     return session;
   }
+
+  get batchSize(): number {
+    return this.protocol.batchSize;
+  }
+
+  get seed(): number {
+    return this.protocol.seed;
+  }
+
+  get dataset(): string {
+    return this.protocol.dataset;
+  }
+
+  /** Network size overrides (--width, --depth). */
+  get overrides(): Readonly<Record<string, number>> {
+    return this.protocol.overrides;
+  }
+
+  /** Fast training before scoring (`--fast-train K`): the engine's protocol and the checkpoints asked for. */
+  get fastTrain(): { readonly protocol: FastTrainProtocol; readonly checkpoints?: readonly number[] } | undefined {
+    const protocol = fastTrainProtocol(this.protocol);
+    return protocol && { protocol, checkpoints: this.protocol.fastTrain?.checkpoints };
+  }
+
+  /** Training batches for one architecture: every architecture trains on the same seeded sequence, so runs are comparable. */
+  private trainingBatches = (): (() => LabelledBatch) => {
+    const info = getDataset(this.protocol.dataset);
+    const rng = new Rng(this.protocol.seed + 1);
+    const sampler = new BatchSampler(this.set.count, this.protocol.fastTrain!.batchSize, rng);
+    return () => labelledBatch(this.set, sampler.next(), info.mean, info.std, info.classes, rng);
+  };
 
   /**
    * Scores every architecture, in input order: on `workers` worker threads
@@ -112,8 +126,8 @@ export class ScoringSession {
     const workers = this.workersFor(specs.length);
     if (workers > 1) {
       // The tap strategy goes to the workers as chosen here (measured with this runtime's thread count).
-      const perWorker = this.flags.threads ?? String(Math.max(1, Math.floor(availableParallelism() / workers)));
-      yield* scoreOnWorkers({ ...this.flags, tap: this.tap, threads: perWorker, workers: "1", quiet: true }, specs, workers);
+      const threads = this.setup.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
+      yield* scoreOnWorkers({ ...this.setup, tap: this.tap, threads, workers: 1, quiet: true }, specs, workers);
       return;
     }
     for (const spec of specs) {
@@ -131,17 +145,16 @@ export class ScoringSession {
     return count >= POOL_MIN_ARCHS ? Math.min(this.workers, count) : 1;
   }
 
-  score(spec: string): Promise<ArchitectureScore> {
+  async score(spec: string): Promise<ArchitectureScore> {
+    this.hash ??= protocolHash(this.protocol);
     return scoreArchitecture(
       {
         space: this.space,
         spec,
-        batchSize: this.batchSize,
-        seed: this.seed,
-        dataset: this.dataset,
+        protocol: this.protocol,
+        protocolHash: await this.hash,
         tapStrategy: this.tap,
-        overrides: this.overrides,
-        fastTrain: this.fastTrain ? { protocol: this.fastTrain.protocol, nextBatch: this.fastTrain.batches(), checkpoints: this.fastTrain.checkpoints } : undefined,
+        trainingBatches: this.protocol.fastTrain ? this.trainingBatches : undefined,
       },
       this.batch,
       this.runtime,

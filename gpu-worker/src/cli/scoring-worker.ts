@@ -1,7 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { isDasError } from "@das/core";
-import { ScoringSession } from "./scoring-session.js";
-import type { ScoringFlags } from "./options.js";
+import { ScoringSession, type ScoringSetup } from "./scoring-session.js";
 import type { WireError, WorkerReply, WorkerTask } from "./scoring-pool.js";
 
 /**
@@ -36,7 +35,7 @@ function serve(session: ScoringSession): void {
 }
 
 try {
-  serve(await ScoringSession.open(workerData as ScoringFlags));
+  serve(new ScoringSession(workerData as ScoringSetup));
 } catch (e) {
   // Reported as a message, which keeps a coded error's code; the pool then ends the run.
   reply({ index: -1, ...wire(e) });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { CIFAR10_MEAN, CIFAR10_STD, DasError, MNIST_MEAN, MNIST_STD, parseCifar10, parseMnist, type ImageSet } from "@das/core";
+import { DasError, getDataset, parseCifar10, parseMnist, type DatasetInfo, type ImageSet } from "@das/core";
 
 /** The small real data sets shipped with the package (first 512 CIFAR-10 training and MNIST test images). */
 export const BUNDLED_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../data");
@@ -12,15 +12,6 @@ export function resolveDataDir(flag?: string): string {
   return resolve(flag || process.env.DAS_DATA_DIR || BUNDLED_DATA_DIR);
 }
 
-export interface ScoringImages {
-  readonly set: ImageSet;
-  readonly mean: readonly number[];
-  readonly std: readonly number[];
-}
-
-export const DATASETS = ["cifar10", "mnist"] as const;
-export type DatasetName = (typeof DATASETS)[number];
-
 function firstExisting(dir: string, files: readonly string[], dataset: string): string {
   const found = files.map((f) => join(dir, f)).find((f) => existsSync(f));
   if (!found) {
@@ -29,24 +20,36 @@ function firstExisting(dir: string, files: readonly string[], dataset: string): 
   return found;
 }
 
+/** The image files of each data set, the full one first, then the bundled 512-image sample. */
+function readImageSet(info: DatasetInfo, dataDir: string): ImageSet {
+  switch (info.name) {
+    case "cifar10": {
+      const file = firstExisting(join(dataDir, "cifar10"), ["train-4000.bin", "train-512.bin"], info.name);
+      return parseCifar10(readFileSync(file), file);
+    }
+    case "mnist": {
+      const dir = join(dataDir, "mnist");
+      const images = firstExisting(dir, ["t10k-images-idx3-ubyte.gz", "t10k-512-images-idx3-ubyte.gz"], info.name);
+      const labels = images.replace("images-idx3", "labels-idx1");
+      return parseMnist(gunzipSync(readFileSync(images)), existsSync(labels) ? gunzipSync(readFileSync(labels)) : undefined, images);
+    }
+  }
+}
+
 /**
- * Images for scoring. The full files are used when present; the bundled
- * 512-image files hold the same first 512 records, and scoring batches come
- * from those only, so both give identical scores.
+ * Images for scoring (their normalisation is the dataset registry's). The
+ * full files are used when present; the bundled 512-image files hold the
+ * same first 512 records, and scoring batches come from those only, so both
+ * give identical scores.
  */
-export function loadScoringImages(dataset: string, dataDir: string): ScoringImages {
-  if (dataset === "cifar10") {
-    const file = firstExisting(join(dataDir, "cifar10"), ["train-4000.bin", "train-512.bin"], dataset);
-    return { set: parseCifar10(readFileSync(file), file), mean: CIFAR10_MEAN, std: CIFAR10_STD };
+export function loadScoringImages(dataset: string, dataDir: string): ImageSet {
+  const info = getDataset(dataset);
+  const set = readImageSet(info, dataDir);
+  const [c, h, w] = set.shape;
+  if (c !== info.channels || h !== info.height || w !== info.width) {
+    throw new DasError("INVALID_DATASET", `${dataDir}: the ${info.name} images are ${c}x${h}x${w}, not ${info.channels}x${info.height}x${info.width}`);
   }
-  if (dataset === "mnist") {
-    const dir = join(dataDir, "mnist");
-    const images = firstExisting(dir, ["t10k-images-idx3-ubyte.gz", "t10k-512-images-idx3-ubyte.gz"], dataset);
-    const labels = images.replace("images-idx3", "labels-idx1");
-    const set = parseMnist(gunzipSync(readFileSync(images)), existsSync(labels) ? gunzipSync(readFileSync(labels)) : undefined, images);
-    return { set, mean: MNIST_MEAN, std: MNIST_STD };
-  }
-  throw new DasError("INVALID_DATASET", `unknown dataset '${dataset}'; available: ${DATASETS.join(", ")}`, { dataset });
+  return set;
 }
 
 /** CIFAR-10 training (train-4000.bin) and test (test-10000-jpeg.bin) sets for training runs. */

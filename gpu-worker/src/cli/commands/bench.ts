@@ -1,6 +1,5 @@
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import type { Tensor } from "onnxruntime-node";
 import {
   attachTaps,
   buildTrainingStep,
@@ -15,8 +14,10 @@ import {
   hammingKernelFromGram,
   atomicMetrics,
   summariseTaps,
+  withSession,
   type RuntimeConfig,
 } from "@das/core";
+import type { InferenceSession, Tensor } from "onnxruntime-common";
 import { readSpecs } from "./score.js";
 import { intFlag, SCORING_FLAGS } from "../options.js";
 import { ScoringSession } from "../scoring-session.js";
@@ -40,24 +41,29 @@ type Outputs = Record<string, { data: ArrayLike<number> }>;
 async function timeSideBySide(runtime: RuntimeConfig, models: readonly Uint8Array[], feeds: Feeds, repeats: number, firstFeeds?: Feeds, thirdFeeds?: Feeds) {
   const feedsOf = (i: number) => (i === 0 && firstFeeds ? firstFeeds : i === 2 && thirdFeeds ? thirdFeeds : feeds);
   const sessionMs: number[] = [];
-  const sessions = [];
-  for (const m of models) {
-    const t0 = performance.now();
-    sessions.push(await runtime.ort.InferenceSession.create(m, runtime.sessionOptions));
-    sessionMs.push(performance.now() - t0);
-  }
-  const last: Outputs[] = [];
-  for (const [i, s] of sessions.entries()) last.push((await s.run(feedsOf(i))) as unknown as Outputs);
-  const runs: number[][] = sessions.map(() => []);
-  for (let r = 0; r < repeats; r++) {
-    for (const [i, s] of sessions.entries()) {
-      const t = performance.now();
-      await s.run(feedsOf(i));
-      runs[i].push(performance.now() - t);
+  const timeAll = async (sessions: readonly InferenceSession[]) => {
+    const last: Outputs[] = [];
+    for (const [i, s] of sessions.entries()) last.push((await s.run(feedsOf(i))) as unknown as Outputs);
+    const runs: number[][] = sessions.map(() => []);
+    for (let r = 0; r < repeats; r++) {
+      for (const [i, s] of sessions.entries()) {
+        const t = performance.now();
+        await s.run(feedsOf(i));
+        runs[i].push(performance.now() - t);
+      }
     }
-  }
-  for (const s of sessions) await s.release();
-  return { sessionMs, runMs: runs.map(median), last };
+    return { sessionMs, runMs: runs.map(median), last };
+  };
+  // One session per model, all open at once and all released however the timing ends.
+  const open = (i: number, sessions: InferenceSession[]): ReturnType<typeof timeAll> => {
+    if (i === models.length) return timeAll(sessions);
+    const t0 = performance.now();
+    return withSession(runtime, models[i], (s) => {
+      sessionMs.push(performance.now() - t0);
+      return open(i + 1, [...sessions, s]);
+    }, { what: `bench model ${i}` });
+  };
+  return open(0, []);
 }
 
 /** float32 GEMM rate of the runtime: one MatMul node, 1024^3 or larger. */
@@ -222,7 +228,6 @@ export async function benchCommand(argv: string[]): Promise<number> {
   };
   if (values.json) process.stdout.write(JSON.stringify(report) + "\n");
   else {
-    // Rows and training rows were logged one by one above.
     const { rows: _rows, training: _training, ...summary } = report;
     for (const [k, v] of Object.entries(summary)) process.stdout.write(`${k.padEnd(22)} ${typeof v === "number" ? Number(v.toPrecision(4)) : v}\n`);
   }

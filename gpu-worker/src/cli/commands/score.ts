@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { DasError, getSpace, parseCsv, specOfRow, type ArchitectureScore, type SearchSpace } from "@das/core";
+import { DasError, exitStatusFor, getSpace, parseCsv, specOfRow, type ArchitectureScore, type SearchSpace } from "@das/core";
 import { requireFlag, SCORING_FLAGS } from "../options.js";
 import { scoreModels } from "./score-models.js";
 import { Progress } from "../progress.js";
@@ -70,8 +70,9 @@ export async function scoreCommand(argv: string[]): Promise<number> {
   if (specs.length === 0) throw new DasError("INVALID_ARGUMENT", "give --arch SPEC or --archs FILE");
   const session = await ScoringSession.open(values);
   const progress = new Progress(specs.length, "score", specs.length > 1 && !values.quiet);
-  let failures = 0;
+  let status: 0 | 1 | 2 = 0;
   let done = 0;
+  let failures = 0;
   const workers = new Set<number>();
   for await (const outcome of session.scoreAll(specs)) {
     if (outcome.worker !== undefined) workers.add(outcome.worker);
@@ -80,6 +81,8 @@ export async function scoreCommand(argv: string[]): Promise<number> {
     } else {
       const e = outcome.error;
       failures++;
+      // An internal failure (status 1) outranks bad input (2).
+      status = status === 1 ? 1 : exitStatusFor(e);
       const error = { code: e.code, message: e.message };
       process.stdout.write((values.json ? JSON.stringify({ arch: outcome.spec, error }) : `ERROR ${e.code}: ${e.message}`) + "\n");
     }
@@ -89,5 +92,5 @@ export async function scoreCommand(argv: string[]): Promise<number> {
     const where = workers.size ? `on ${workers.size} worker thread${workers.size > 1 ? "s" : ""}` : "on 1 thread";
     process.stderr.write(`[score] ${done - failures} scored, ${failures} failed, ${where}\n`);
   }
-  return failures > 0 ? 2 : 0;
+  return status;
 }

@@ -75,26 +75,31 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let correct = 0;
   let seen = 0;
   let stepMs = 0;
-  for (let step = 1; step <= steps; step++) {
-    const b = labelledBatch(train, sampler.next(), CIFAR10_MEAN, CIFAR10_STD, CLASSES, rng);
-    const lr = cosineLr(sgd.lr, step - 1, steps);
-    const t = performance.now();
-    const r = await trainer.step(b.data, b.onehot, { ...sgd, lr });
-    stepMs += performance.now() - t;
-    loss = r.loss;
-    correct += r.correct;
-    seen += batchSize;
-    const evaluate = evalEvery > 0 && step % evalEvery === 0 && step < steps;
-    if (evaluate || (!values.json && step % 10 === 0)) {
-      const point: Record<string, unknown> = { step, epoch: sampler.epoch, lr, trainLoss: loss, trainAccuracy: correct / seen };
-      if (evaluate) point.testAccuracy = await evaluateAccuracy(ref, trainer.weights(), testBatch, Math.min(evalImages, 2000), runtime);
-      print(point, `step ${step}/${steps}  epoch ${sampler.epoch}  lr ${lr.toFixed(4)}  loss ${loss.toFixed(4)}  train acc ${(correct / seen).toFixed(3)}${evaluate ? `  test acc ${(point.testAccuracy as number).toFixed(3)} (first 2000)` : ""}`);
-      correct = 0;
-      seen = 0;
+  let testAccuracy: number;
+  // The training session is released however the run ends.
+  try {
+    for (let step = 1; step <= steps; step++) {
+      const b = labelledBatch(train, sampler.next(), CIFAR10_MEAN, CIFAR10_STD, CLASSES, rng);
+      const lr = cosineLr(sgd.lr, step - 1, steps);
+      const t = performance.now();
+      const r = await trainer.step(b.data, b.onehot, { ...sgd, lr });
+      stepMs += performance.now() - t;
+      loss = r.loss;
+      correct += r.correct;
+      seen += batchSize;
+      const evaluate = evalEvery > 0 && step % evalEvery === 0 && step < steps;
+      if (evaluate || (!values.json && step % 10 === 0)) {
+        const point: Record<string, unknown> = { step, epoch: sampler.epoch, lr, trainLoss: loss, trainAccuracy: correct / seen };
+        if (evaluate) point.testAccuracy = await evaluateAccuracy(ref, trainer.weights(), testBatch, Math.min(evalImages, 2000), runtime);
+        print(point, `step ${step}/${steps}  epoch ${sampler.epoch}  lr ${lr.toFixed(4)}  loss ${loss.toFixed(4)}  train acc ${(correct / seen).toFixed(3)}${evaluate ? `  test acc ${(point.testAccuracy as number).toFixed(3)} (first 2000)` : ""}`);
+        correct = 0;
+        seen = 0;
+      }
     }
+    testAccuracy = await evaluateAccuracy(ref, trainer.weights(), testBatch, evalImages, runtime);
+  } finally {
+    await trainer.release();
   }
-  const testAccuracy = await evaluateAccuracy(ref, trainer.weights(), testBatch, evalImages, runtime);
-  await trainer.release();
   const final = { space, arch: spec, steps, batchSize, testAccuracy, testImages: evalImages, loss, stepMs: stepMs / steps, params: trainer.graph.params.reduce((a, p) => a + p.initial.length, 0), provider: runtime.provider };
   print(final, `done: test accuracy ${testAccuracy.toFixed(4)} on ${evalImages} images, final loss ${loss.toFixed(4)}, ${final.stepMs.toFixed(0)} ms/step`);
   return 0;
