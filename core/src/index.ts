@@ -46,3 +46,4 @@ export * from "./protocol/datasets.js";
 export * from "./protocol/scoring-protocol.js";
 export * from "./engine/session.js";
 export * from "./onnx-models/score-uploaded-model.js";
+export * from "./service/signing.js";
