@@ -61,7 +61,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 export async function signRequest(input: SignInput): Promise<SignedHeaders> {
   const timestamp = String(input.now ?? nowSeconds());
   const signature = await hmacHex(input.secret, await stringToSign(input.method, input.pathWithQuery, timestamp, input.body));
-  return { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signature } as SignedHeaders;
+  return { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: signature };
 }
 
 export interface VerifyInput extends SignInput {
