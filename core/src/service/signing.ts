@@ -23,10 +23,11 @@ export interface SignInput {
   readonly now?: number;
 }
 
-export interface SignedHeaders {
+/** A type alias, not an interface, so it is assignable to a plain header record. */
+export type SignedHeaders = {
   readonly "x-das-timestamp": string;
   readonly "x-das-signature": string;
-}
+};
 
 const encoder = new TextEncoder();
 
