@@ -15,7 +15,7 @@ export interface CliRun {
   /** Non-empty stdout lines. */
   readonly lines: string[];
   /** Every stdout line parsed as JSON. */
-  json(): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any -- records are checked field by field in the tests
+  json(): any[];  
 }
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `das-${prefix}-`));

@@ -7,6 +7,7 @@ import { exportCommand, EXPORT_USAGE } from "./commands/export.js";
 import { gradcheckCommand, GRADCHECK_USAGE } from "./commands/gradcheck.js";
 import { trainCommand, TRAIN_USAGE } from "./commands/train.js";
 import { scoreCommand, SCORE_USAGE } from "./commands/score.js";
+import { serveCommand, SERVE_USAGE } from "./commands/serve.js";
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   score: { run: scoreCommand, usage: SCORE_USAGE },
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   export: { run: exportCommand, usage: EXPORT_USAGE },
   train: { run: trainCommand, usage: TRAIN_USAGE },
   gradcheck: { run: gradcheckCommand, usage: GRADCHECK_USAGE },
+  serve: { run: serveCommand, usage: SERVE_USAGE },
 };
 
 const USAGE = `das: training-free architecture scores (WOT, DAS) on NAS search spaces

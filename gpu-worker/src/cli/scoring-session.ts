@@ -44,6 +44,8 @@ export interface ScoringSetup {
   readonly workers: number;
   readonly dataDir: string;
   readonly quiet: boolean;
+  /** The device recorded in scores (e.g. a CUDA device's name); default: the provider. */
+  readonly device?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export class ScoringSession {
     this.space = getSpace(setup.space).name;
     this.protocol = setup.protocol;
     this.tap = setup.tap === "auto" ? "gram-int8" : setup.tap;
-    this.runtime = nodeRuntime({ provider: setup.provider, threads: setup.threads });
+    this.runtime = { ...nodeRuntime({ provider: setup.provider, threads: setup.threads }), ...(setup.device ? { device: setup.device } : {}) };
     this.workers = setup.workers;
     const info = getDataset(this.protocol.dataset);
     this.set = loadScoringImages(info.name, setup.dataDir);
@@ -74,8 +76,12 @@ export class ScoringSession {
   }
 
   /** Opens a session for a command's flags; `--tap auto` (the default) measures the strategies once per machine and batch size. */
-  static async open(flags: ScoringFlags): Promise<ScoringSession> {
-    const setup = scoringSetup(flags);
+  static open(flags: ScoringFlags): Promise<ScoringSession> {
+    return ScoringSession.create(scoringSetup(flags));
+  }
+
+  /** Opens a session for a typed setup (`das serve`); tap "auto" is measured once per machine and batch size. */
+  static async create(setup: ScoringSetup): Promise<ScoringSession> {
     const session = new ScoringSession(setup);
     if (setup.tap === "auto") {
       const log = (s: string) => setup.quiet || process.stderr.write(s + "\n");
