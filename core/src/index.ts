@@ -44,6 +44,7 @@ export * from "./data/batches.js";
 export * from "./train/fast-train.js";
 export * from "./protocol/datasets.js";
 export * from "./protocol/scoring-protocol.js";
+export * from "./protocol/score-location.js";
 export * from "./engine/session.js";
 export * from "./onnx-models/score-uploaded-model.js";
 export * from "./service/signing.js";

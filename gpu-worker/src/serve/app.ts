@@ -44,6 +44,10 @@ export function createApp(d: AppDeps): Hono<Env> {
   });
   app.notFound((c) => errorResponse(new DasError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}; see GET /healthz, POST /v1/jobs, GET /v1/jobs/{batchId}`)));
 
+  // Signed job requests since start: lets an operator (and the end-to-end test) see that a cached
+  // batch never reached the GPU function.
+  let jobsReceived = 0;
+
   app.get("/healthz", (c) =>
     c.json(
       {
@@ -54,6 +58,7 @@ export function createApp(d: AppDeps): Hono<Env> {
         runningItems: d.queue.inFlight,
         activeBatches: d.runner.activeBatches,
         computed: d.runner.computed,
+        jobsReceived,
       },
       d.draining() ? 503 : 200,
     ),
@@ -70,6 +75,7 @@ export function createApp(d: AppDeps): Hono<Env> {
   });
 
   app.post("/v1/jobs", async (c) => {
+    jobsReceived++;
     if (d.draining()) return errorResponse(new DasError("GPU_UNAVAILABLE", "the service is shutting down; retry on another instance"), { "Retry-After": "5" });
     const req = parseJobRequest(c.get("body"), d.maxItems);
     const batchId = req.batchId ?? crypto.randomUUID();

@@ -24,6 +24,8 @@ export interface ServeConfig {
   /** Largest request body accepted. */
   readonly maxBodyBytes: number;
   readonly maxItems: number;
+  /** Resume unfinished batches found in S3 at start (off in a fleet sharing a bucket, where the edge's alarm re-posts them to one instance). */
+  readonly resumeOnStart: boolean;
 }
 
 export const DEFAULT_PORT = 8788;
@@ -71,5 +73,6 @@ export function parseServeConfig(flags: { host?: string; port?: string }, env: R
     callbackBaseDelayMs: int(env, "DAS_GPU_CALLBACK_DELAY_MS", 500, 1, 600_000),
     maxBodyBytes: int(env, "DAS_GPU_MAX_BODY_BYTES", 1 << 20, 1024, 1 << 30),
     maxItems: int(env, "DAS_GPU_MAX_ITEMS", 10_000, 1, 1_000_000),
+    resumeOnStart: int(env, "DAS_GPU_RESUME", 1, 0, 1) === 1,
   };
 }

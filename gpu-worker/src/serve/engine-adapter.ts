@@ -9,18 +9,15 @@ import { createRequire } from "node:module";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
 import {
-  architectureId,
   DasError,
   DATASETS,
   ENGINE_VERSION,
   errorClass,
-  getSpace,
   isDasError,
+  locateScore,
+  modelKey,
   PROTOCOL_LIMITS,
-  protocolHash,
-  resolveModelProtocol,
   resolveProtocol,
-  scoreKey,
   scoreUploadedModel,
   sha256Hex,
   type ErrorCode,
@@ -74,16 +71,13 @@ export function jobProtocol(dataset: string, p: JobProtocolInput = {}): JobProto
   return { dataset, batchSize: p.batchSize ?? DEFAULT_JOB_PROTOCOL.batchSize, seed: p.seed ?? DEFAULT_JOB_PROTOCOL.seed, fastTrainSteps: p.fastTrainSteps ?? DEFAULT_JOB_PROTOCOL.fastTrainSteps };
 }
 
+const protocolInput = (p: JobProtocol) => ({ dataset: p.dataset, batchSize: p.batchSize, seed: p.seed, fastTrainSteps: p.fastTrainSteps });
+const itemSpec = (item: JobItem) => (item.space === "onnx" ? item.model : item.spec);
+
 /** The scoring protocol of one item: core validates it for the item's space (e.g. no fast training for uploaded models). */
 export function itemProtocol(item: JobItem, p: JobProtocol): ScoringProtocol {
-  const input = { dataset: p.dataset, batchSize: p.batchSize, seed: p.seed, fastTrainSteps: p.fastTrainSteps };
-  if (item.space !== "onnx") return resolveProtocol(item.space, input);
-  const m = resolveModelProtocol(input);
-  return { ...m, dataset: m.dataset ?? "cifar10" };
+  return resolveProtocol(item.space, protocolInput(p));
 }
-
-export const modelKey = (sha256: string) => `models/${sha256}.onnx`;
-const SHA256 = /^[0-9a-f]{64}$/;
 
 // ---- the runtime ------------------------------------------------------------------------------
 export interface EngineInfo {
@@ -167,16 +161,10 @@ export class EngineScorer implements ItemScorer {
     this.threads = Math.max(1, Math.floor(availableParallelism() / o.concurrency));
   }
 
+  /** The same location the edge computes (core's locateScore). */
   async keyFor(item: JobItem, job: JobProtocol): Promise<{ archId: string; key: string }> {
-    const protocol = itemProtocol(item, job);
-    const hash = await protocolHash(protocol);
-    if (item.space === "onnx") {
-      if (!SHA256.test(item.model)) throw new DasError("INVALID_ARGUMENT", `model must be the lowercase hex SHA-256 of a model uploaded to ${modelKey("{sha256}")}, got '${item.model}'`);
-      return { archId: item.model, key: scoreKey(ENGINE_VERSION, protocol, hash, item.model) };
-    }
-    const space = getSpace(item.space);
-    const archId = await architectureId(space.name, space.canonical(space.parse(item.spec)));
-    return { archId, key: scoreKey(ENGINE_VERSION, protocol, hash, archId) };
+    const { archId, key } = await locateScore(item.space, itemSpec(item), protocolInput(job));
+    return { archId, key };
   }
 
   async score(item: JobItem, job: JobProtocol, options: ScoreOptions): Promise<ScoreRecord> {

@@ -59,9 +59,10 @@ export async function startServer(config: ServeConfig, deps: ServerDeps = {}): P
     draining: () => draining,
   });
 
-  // Resume before listening: a batch is unfinished when some item has no outcome.
+  // Resume before listening: a batch is unfinished when some item has no outcome. In a fleet every
+  // new instance would resume every batch; there DAS_GPU_RESUME=0 leaves it to the edge's re-posts.
   let resumed = 0;
-  for (const id of await batches.batchIds()) {
+  for (const id of config.resumeOnStart ? await batches.batchIds() : []) {
     const m = await batches.getManifest(id);
     if (!m) continue;
     if ((await batches.finishedIndexes(id)).size < m.items.length) {
@@ -76,7 +77,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps = {}): P
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  log(`listening on ${url} (${scorer.info.executionProvider}, ${scorer.info.device}, engine ${scorer.info.engineVersion}, concurrency ${config.concurrency}); resumed ${resumed} unfinished batch(es)`);
+  log(`listening on ${url} (${scorer.info.executionProvider}, ${scorer.info.device}, engine ${scorer.info.engineVersion}, concurrency ${config.concurrency}); ${config.resumeOnStart ? `resumed ${resumed} unfinished batch(es)` : "resume at start off (DAS_GPU_RESUME=0)"}`);
 
   return {
     url,
