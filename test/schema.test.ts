@@ -1,0 +1,186 @@
+/**
+ * The GraphQL schema executed in Node over in-memory ports: the contract
+ * (printed SDL), spec validation with core, DAS rules from stored metrics,
+ * batching, auth, limits and error masking. The Worker's own ports (S3, the
+ * batch Durable Object, the GPU function) are tested in functions/test and
+ * end to end in test/edge-e2e.test.ts.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { execute, parse, subscribe, type ExecutionResult } from "graphql";
+import { beforeAll, describe, expect, it } from "vitest";
+import { defaultDasRule, locateScore } from "../core/dist/index.js";
+import { maskError, printedSchema, QUERY_LIMITS, schema, type BatchService, type NewBatch, type SchemaContext, type StoredScore } from "../schema/dist/index.js";
+import { das, ROOT } from "./helpers/cli.js";
+
+
+const A = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+const B = "|skip_connect~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|skip_connect~1|avg_pool_3x3~2|";
+const MISS = "|avg_pool_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|";
+
+class MemoryScores {
+  readonly objects = new Map<string, StoredScore>();
+  readonly calls: string[][] = [];
+  async getMany(keys: readonly string[]) {
+    this.calls.push([...keys]);
+    return keys.map((k) => this.objects.get(k) ?? null);
+  }
+}
+
+function context(o: { authenticated?: boolean; scores: MemoryScores; created?: NewBatch[]; batches?: Partial<BatchService> }): SchemaContext {
+  return {
+    authenticated: o.authenticated ?? false,
+    scores: o.scores,
+    uploads: { presignModelPut: () => Promise.reject(new Error("not here")), hasModel: async () => false },
+    batches: {
+      create: async (b) => {
+        o.created?.push(b);
+        return { batchId: "b1", status: "RUNNING", done: 0, failed: 0, total: b.items.length, finished: false, cached: 0, space: b.space, dataset: b.dataset, createdAt: "now" };
+      },
+      get: async () => null,
+      items: async () => [],
+      progress: () => Promise.reject(new Error("not here")),
+      ...o.batches,
+    },
+  };
+}
+
+/** Executes like graphql-yoga does: errors pass through the same maskError. */
+async function run(query: string, ctx: SchemaContext, variableValues?: Record<string, unknown>) {
+  const r = (await execute({ schema, document: parse(query), contextValue: ctx, variableValues })) as ExecutionResult<any>;
+  return { data: r.data, errors: r.errors?.map((e) => maskError(e)) };
+}
+
+const scores = new MemoryScores();
+let recordA: any;
+
+beforeAll(async () => {
+  // A real record: `das score --json` plus the provenance the GPU function adds.
+  const run = das(["score", "--space", "nb201", "--arch", A, "--batch-size", "16", "--json", "--quiet"]);
+  expect(run.status, run.stderr).toBe(0);
+  recordA = { ...run.json()[0], provenance: { engineVersion: "0.1.0", runtime: "onnxruntime-node 1.30.0", executionProvider: "cpu", device: "test", durationMs: 12.5, computedAt: "2026-12-01T00:00:00.000Z" } };
+  const loc = await locateScore("nb201", A, { dataset: "cifar10", batchSize: 16, seed: 1, fastTrainSteps: 0 });
+  expect(loc.key).toBe(`scores/0.1.0/cifar10/${recordA.protocolHash}/${recordA.archId}.json`);
+  scores.objects.set(loc.key, recordA);
+});
+
+describe("the GraphQL schema", () => {
+  it("is the checked-in schema/schema.graphql (npm run schema:print updates it)", () => {
+    expect(printedSchema()).toBe(readFileSync(join(ROOT, "schema/schema.graphql"), "utf8"));
+  });
+
+  it("reports the engine: version, spaces and the DAS rule in force per space and setting", async () => {
+    const r = await run("{ engine { version spaces rules { space setting rule parameters } limits { batchSpecs modelBytes } } }", context({ scores }));
+    expect(r.errors).toBeUndefined();
+    expect(r.data.engine.version).toBe("0.1.0");
+    expect(r.data.engine.spaces).toEqual(["NB201", "NB101", "DARTS", "ONNX"]);
+    const darts = r.data.engine.rules.find((x: any) => x.space === "DARTS" && x.setting === "INIT");
+    expect(darts).toEqual({ space: "DARTS", setting: "INIT", rule: "linear", parameters: { alpha: (defaultDasRule("darts") as { alpha: number }).alpha } });
+    expect(r.data.engine.limits).toEqual({ batchSpecs: 1000, modelBytes: 64 * 1024 * 1024 });
+  });
+
+  it("answers a cached score with the stored metrics, and DAS under any rule from the atomic metrics", async () => {
+    const q = `query($spec: String!) { score(input: { space: NB201, spec: $spec, protocol: { batchSize: 16 } }) {
+      architecture { space spec id } dataset protocol { batchSize seed fastTrainSteps hash } activationUnits logActivationUnits distinguishing wot singular params flops trajectory
+      das { value rule parameters } half: das(rule: { alpha: 0.5 }) { value rule parameters } wotRule: das(rule: { alpha: 1 }) { value }
+      provenance { engineVersion runtime provider device durationMs computedAt } } }`;
+    const r = await run(q, context({ scores }), { spec: A });
+    expect(r.errors).toBeUndefined();
+    const s = r.data.score;
+    expect(s.architecture).toEqual({ space: "NB201", spec: A, id: recordA.archId });
+    expect(s.protocol).toEqual({ batchSize: 16, seed: 1, fastTrainSteps: 0, hash: recordA.protocolHash });
+    for (const f of ["activationUnits", "logActivationUnits", "distinguishing", "wot", "params", "flops"]) expect(s[f], f).toBe(recordA[f]);
+    expect(s.singular).toBe(false);
+    expect(s.trajectory).toBeNull();
+    // NB201's rule in force is alpha = 1, which is WOT.
+    expect(s.das).toEqual({ value: recordA.wot, rule: "linear", parameters: { alpha: 1 } });
+    expect(s.wotRule.value).toBeCloseTo(recordA.wot, 9);
+    // D + alpha * N * log N_A by hand, N = 16.
+    expect(s.half.value).toBeCloseTo(recordA.distinguishing + 0.5 * 16 * recordA.logActivationUnits, 9);
+    expect(s.half.parameters).toEqual({ alpha: 0.5 });
+    expect(s.provenance).toEqual({ engineVersion: "0.1.0", runtime: "onnxruntime-node 1.30.0", provider: "cpu", device: "test", durationMs: 12.5, computedAt: "2026-12-01T00:00:00.000Z" });
+  });
+
+  it("looks many specs up in one batched read, same order, null for misses, and never computes", async () => {
+    const before = scores.calls.length;
+    const r = await run(`query($s: [String!]!) { scores(input: { space: NB201, specs: $s, protocol: { batchSize: 16 } }) { wot } other: score(input: { space: NB201, spec: "${B}", protocol: { batchSize: 16 } }) { wot } }`, context({ scores }), { s: [MISS, A, MISS] });
+    expect(r.errors).toBeUndefined();
+    expect(r.data.scores).toEqual([null, { wot: recordA.wot }, null]);
+    expect(r.data.other).toBeNull();
+    // `scores` is one batched read; `score` shares the request's loader; no key is read twice.
+    const keys = scores.calls.slice(before).flat();
+    expect(scores.calls.length - before).toBeLessThanOrEqual(2);
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(3);
+    const again = await run(`query($s: [String!]!) { scores(input: { space: NB201, specs: $s, protocol: { batchSize: 16 } }) { wot } }`, context({ scores }), { s: [A, B, MISS, A] });
+    expect(again.data.scores).toEqual([{ wot: recordA.wot }, null, null, { wot: recordA.wot }]);
+    expect(scores.calls.at(-1)).toHaveLength(3);
+  });
+
+  it("refuses mutations without an API key (UNAUTHENTICATED) and names the invalid spec's index (BAD_USER_INPUT)", async () => {
+    const m = `mutation($s: [String!]!) { scoreArchitectures(input: { space: NB201, specs: $s }) { duplicates batch { id total } } }`;
+    const anon = await run(m, context({ scores }), { s: [A] });
+    expect(anon.errors?.[0].extensions).toMatchObject({ code: "UNAUTHENTICATED" });
+    const created: NewBatch[] = [];
+    const bad = await run(m, context({ scores, authenticated: true, created }), { s: [A, B, "|nor_conv_3x3~0|+|bogus~0|"] });
+    expect(bad.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", dasCode: "INVALID_ARCH_SPEC", index: 2, field: "specs" });
+    expect(created).toHaveLength(0);
+    const ok = await run(m, context({ scores, authenticated: true, created }), { s: [A, B, A] });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.scoreArchitectures).toEqual({ duplicates: 1, batch: { id: "b1", total: 2 } });
+    expect(created[0].items.map((i) => i.spec)).toEqual([A, B]);
+    expect(created[0].protocol).toEqual({ batchSize: 128, seed: 1, fastTrainSteps: 0 });
+  });
+
+  it("validates protocols per space and input bounds, naming the field", async () => {
+    const ctx = context({ scores, authenticated: true });
+    const onnx = await run(`mutation { scoreModels(input: { sha256s: ["${"a".repeat(64)}"], protocol: { fastTrainSteps: 5 } }) { duplicates } }`, ctx);
+    expect(onnx.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "protocol.fastTrainSteps" });
+    const mnist = await run(`{ score(input: { space: NB201, spec: "${A}", dataset: MNIST }) { wot } }`, ctx);
+    expect(mnist.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", dasCode: "INVALID_DATASET" });
+    const batch = await run(`{ score(input: { space: NB201, spec: "${A}", protocol: { batchSize: 1 } }) { wot } }`, ctx);
+    expect(batch.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.protocol.batchSize" });
+    const hash = await run(`mutation { scoreModels(input: { sha256s: ["ABC"] }) { duplicates } }`, ctx);
+    expect(hash.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+    const tooMany = await run(`query($s: [String!]!) { scores(input: { space: NB201, specs: $s }) { wot } }`, ctx, { s: Array.from({ length: 501 }, () => A) });
+    expect(tooMany.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+  });
+
+  it("refuses an over-wide or over-complex query before resolving anything", async () => {
+    let resolved = 0;
+    // A fresh context per request, as yoga makes one: Pothos caches a request's complexity on it.
+    const ctx = () => context({ scores, batches: { get: async () => (resolved++, null) } });
+    // The schema has no cycles, so its deepest path (batch > items > edges > node > result > data >
+    // trajectory > step, 8) is within the depth limit by construction; aliases are how a client
+    // multiplies work, and the breadth and complexity limits catch them.
+    const wide = Array.from({ length: QUERY_LIMITS.breadth + 1 }, (_, i) => `b${i}: batch(id: "x") { id }`).join(" ");
+    const over = await run(`{ ${wide} }`, ctx());
+    expect(over.errors?.[0].extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", kind: "breadth" });
+    const heavy = await run(`query($s: [String!]!) { scores(input: { space: NB201, specs: $s }) { wot distinguishing activationUnits das { value } a: das(rule: { alpha: 2 }) { value } trajectory { step wot das } } }`, ctx(), { s: Array.from({ length: 500 }, () => A) });
+    expect(heavy.errors?.[0].extensions).toMatchObject({ code: "QUERY_TOO_COMPLEX", kind: "complexity" });
+    expect(resolved).toBe(0);
+    // The same selection over 20 specs is well within the limits.
+    const light = await run(`query($s: [String!]!) { scores(input: { space: NB201, specs: $s, protocol: { batchSize: 16 } }) { wot das { value } } }`, ctx(), { s: Array.from({ length: 20 }, () => A) });
+    expect(light.errors).toBeUndefined();
+    expect(light.data.scores).toHaveLength(20);
+  });
+
+  it("masks unexplained failures as INTERNAL without their message", async () => {
+    const ctx = context({ scores, batches: { get: () => Promise.reject(new Error("secret connection string s3://x")) } });
+    const r = await run(`{ batch(id: "b") { id } }`, ctx);
+    expect(r.errors?.[0].message).toBe("internal error");
+    expect(r.errors?.[0].extensions).toEqual({ code: "INTERNAL" });
+  });
+
+  it("streams batch progress from the batch service", async () => {
+    const events = [
+      { batchId: "b", done: 1, failed: 0, total: 2, finished: false },
+      { batchId: "b", done: 2, failed: 1, total: 2, finished: true },
+    ];
+    const ctx = context({ scores, batches: { progress: async () => (async function* () { yield* events; })() } });
+    const it = (await subscribe({ schema, document: parse(`subscription { batchProgress(id: "b") { done failed total finished } }`), contextValue: ctx })) as AsyncIterableIterator<ExecutionResult<any>>;
+    const got = [];
+    for await (const e of it) got.push(e.data.batchProgress);
+    expect(got).toEqual(events.map(({ batchId: _b, ...rest }) => rest));
+  });
+});
