@@ -14,7 +14,7 @@ const noUnsafeOff = {
 };
 
 export default defineConfig(
-  { ignores: ["**/dist/", "**/node_modules/", "**/.data/", "coverage/", "scratch/", "tmp/", "**/*.d.ts"] },
+  { ignores: ["**/dist/", "**/node_modules/", "**/.data/", ".wrangler/", "coverage/", "scratch/", "tmp/", "**/*.d.ts"] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
@@ -28,6 +28,13 @@ export default defineConfig(
       "@typescript-eslint/require-await": "off",
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // The Worker and its workerd tests: Workers types instead of Node's, so their own programs.
+    files: ["functions/**/*.ts"],
+    languageOptions: {
+      parserOptions: { project: ["./functions/tsconfig.json", "./functions/test/tsconfig.json"], tsconfigRootDir: import.meta.dirname },
     },
   },
   {

@@ -1,0 +1,23 @@
+// Shared by the "workers" vitest project's Node side (vitest.config.ts, workers-setup.ts) and its
+// tests inside workerd (functions/test/**): keep it free of Node imports.
+
+/** Secrets the Worker gets in the workers project (wrangler.toml holds none); DAS_GPU_SECRET is processes.ts's TEST_SECRET. */
+export const WORKER_TEST_SECRETS = {
+  DAS_GPU_SECRET: "test-secret-0123456789abcdef",
+  DAS_API_KEYS: "test-key-1,test-key-2",
+  AWS_ACCESS_KEY_ID: "S3RVER",
+  AWS_SECRET_ACCESS_KEY: "S3RVER",
+} as const;
+
+/** What workers-setup.ts provides: read with `inject("dasS3Endpoint")` from "vitest" (in tests or the pool options). */
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** s3rver's endpoint, http://127.0.0.1:PORT (bucket `das`, credentials S3RVER/S3RVER); also the Worker's DAS_S3_ENDPOINT. */
+    dasS3Endpoint: string;
+    /** s3rver's data folder on the Node side: objects are DIR/{bucket}/{key}._S3rver_object. */
+    dasS3Dir: string;
+    /** The Worker's DAS_GPU_URL, http://127.0.0.1:PORT: a port free at setup; nothing listens there unless something on the Node side starts a server on dasGpuPort. */
+    dasGpuUrl: string;
+    dasGpuPort: number;
+  }
+}

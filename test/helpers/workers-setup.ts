@@ -1,0 +1,35 @@
+// Global setup of the "workers" vitest project (functions/test/**, run inside workerd by
+// @cloudflare/vitest-pool-workers). It runs in Node, before the pool starts workerd: it builds the
+// packages the Worker imports from their dist/, starts a real s3rver on a free loopback port and
+// hands its endpoint to the pool (vitest.config.ts reads it with `inject`) and to the tests, and
+// listens on the Worker's DAS_GPU_URL with a recorder (gpu-recorder.ts) in place of the GPU function:
+// the Worker's own tests check what it sends; test/edge-e2e.test.ts runs the real `das serve`.
+import { spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { startGpuRecorder } from "./gpu-recorder.js";
+import type { TestProject } from "vitest/node";
+import { freePort, ROOT, startS3rver, TEST_SECRET } from "./processes.js";
+import { WORKER_TEST_SECRETS } from "./workers-context.js";
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The Worker imports @das/core and @das/schema from their dist/: build first (incremental, about
+  // a second when nothing changed) so the tests never run yesterday's code.
+  const tsc = resolve(ROOT, "node_modules/typescript/bin/tsc");
+  const r = spawnSync(process.execPath, [tsc, "-b", "core", "schema"], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`the build failed (tsc -b core schema exited ${r.status}): the Worker would run stale code`);
+
+  if (WORKER_TEST_SECRETS.DAS_GPU_SECRET !== TEST_SECRET) throw new Error("workers-context.ts's DAS_GPU_SECRET differs from processes.ts's TEST_SECRET");
+  const s3 = await startS3rver();
+  const gpuPort = await freePort();
+  project.provide("dasS3Endpoint", s3.endpoint);
+  project.provide("dasS3Dir", s3.dir);
+  project.provide("dasGpuUrl", `http://127.0.0.1:${gpuPort}`);
+  project.provide("dasGpuPort", gpuPort);
+  const recorder = await startGpuRecorder(gpuPort, TEST_SECRET);
+  return async () => {
+    await recorder.close();
+    await s3.proc.stop();
+    rmSync(s3.dir, { recursive: true, force: true });
+  };
+}
