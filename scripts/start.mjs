@@ -1,9 +1,259 @@
-// `npm start`: the main job on the embedded default. Until the API and local stack land
-// (functions/, schema/), that is the scoring engine itself: score the bundled sample of
-// NB201 architectures on the bundled CIFAR-10 images and print one line each.
-import { spawnSync } from "node:child_process";
+// `npm start`: the local stack on loopback, started in order and supervised.
+//   [s3]   s3rver (the S3 emulator), objects under $DAS_DATA_ROOT/s3 (default .data/s3)
+//   [gpu]  `das serve` (the GPU function) on the CPU provider
+//   [edge] the edge Worker under `wrangler dev`, Durable Object state under $DAS_DATA_ROOT/wrangler
+// Ports: DAS_S3_PORT (4568), DAS_GPU_PORT (8788), DAS_EDGE_PORT (8787); API key: DAS_API_KEY
+// (default local-dev-key). A port in use is reported before anything starts. If a service exits
+// on its own, the others are stopped and this exits non-zero with its last output. Ctrl-C or
+// SIGTERM stops everything (each service's whole process group: wrangler's workerd too) and
+// exits 0; a second Ctrl-C skips the GPU function's drain. A second start reuses the data.
+// Plain Node, no dependencies. `das score` (npm run das -- score ...) stays the CLI.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const args = process.argv.slice(2);
-const cli = ["gpu-worker/dist/cli/main.js", ...(args.length ? args : ["score", "--space", "nb201", "--archs", "gpu-worker/data/nb201-sample.txt"])];
-const r = spawnSync(process.execPath, cli, { stdio: "inherit" });
-process.exit(r.status ?? 1);
+const ROOT = resolve(fileURLToPath(import.meta.url), "../..");
+const HOST = "127.0.0.1";
+const GPU_SECRET = "local-dev-secret"; // das serve wants at least 16 characters
+const TAIL_LINES = 40;
+
+function portFrom(name, dflt) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) fail(`${name} must be a port number in 1..65535, got '${raw}'`);
+  return n;
+}
+
+function fail(message) {
+  console.error(`[start] ${message}`);
+  process.exit(1);
+}
+
+const ports = { s3: portFrom("DAS_S3_PORT", 4568), gpu: portFrom("DAS_GPU_PORT", 8788), edge: portFrom("DAS_EDGE_PORT", 8787) };
+const dataRoot = resolve(ROOT, process.env.DAS_DATA_ROOT || ".data");
+const apiKey = process.env.DAS_API_KEY || "local-dev-key";
+const s3Url = `http://${HOST}:${ports.s3}`;
+const gpuUrl = `http://${HOST}:${ports.gpu}`;
+const edgeUrl = `http://${HOST}:${ports.edge}`;
+const show = (p) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p) || ".");
+
+const services = [
+  {
+    name: "s3",
+    what: "S3 emulator (s3rver)",
+    portVar: "DAS_S3_PORT",
+    port: ports.s3,
+    args: [join(ROOT, "node_modules/s3rver/bin/s3rver.js"), "-d", join(dataRoot, "s3"), "-a", HOST, "-p", String(ports.s3), "--configure-bucket", "das", "--silent"],
+    env: process.env,
+    ready: async () => (await get(`${s3Url}/das?list-type=2`)) === 200,
+    timeoutMs: 60_000,
+  },
+  {
+    name: "gpu",
+    what: "GPU function (das serve)",
+    portVar: "DAS_GPU_PORT",
+    port: ports.gpu,
+    args: [join(ROOT, "gpu-worker/dist/cli/main.js"), "serve", "--host", HOST, "--port", String(ports.gpu)],
+    env: {
+      ...process.env,
+      DAS_GPU_SECRET: GPU_SECRET,
+      DAS_S3_ENDPOINT: s3Url,
+      DAS_S3_BUCKET: "das",
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      DAS_EXECUTION_PROVIDER: "cpu",
+      // The AWS SDK's "releases after January 2027 need Node 22" notice, on every start.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? "true",
+    },
+    ready: async () => (await get(`${gpuUrl}/healthz`)) === 200,
+    timeoutMs: 120_000,
+  },
+  {
+    name: "edge",
+    what: "edge Worker (wrangler dev)",
+    portVar: "DAS_EDGE_PORT",
+    port: ports.edge,
+    // The Worker's vars and secrets as --var NAME:VALUE (wrangler splits at the first colon); they
+    // override wrangler.toml's [vars] and any .dev.vars / .env.
+    args: [
+      join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev",
+      "--ip", HOST, "--port", String(ports.edge),
+      "--persist-to", join(dataRoot, "wrangler"),
+      "--show-interactive-dev-session=false",
+      ...Object.entries({
+        DAS_S3_ENDPOINT: s3Url,
+        DAS_GPU_URL: gpuUrl,
+        DAS_GPU_SECRET: GPU_SECRET,
+        DAS_API_KEYS: apiKey,
+        AWS_ACCESS_KEY_ID: "S3RVER",
+        AWS_SECRET_ACCESS_KEY: "S3RVER",
+        // Passed through when set (the edge benchmark measures the S3 path with 0).
+        ...(process.env.DAS_SCORE_MEMO_ENTRIES ? { DAS_SCORE_MEMO_ENTRIES: process.env.DAS_SCORE_MEMO_ENTRIES } : {}),
+      }).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    ready: async () => (await get(`${edgeUrl}/healthz`)) === 200,
+    timeoutMs: 180_000,
+  },
+];
+
+async function get(url) {
+  const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  await r.arrayBuffer();
+  return r.status;
+}
+
+/** Resolves null when HOST:port can be bound now, else the error code (EADDRINUSE, EACCES...). */
+function portProblem(port) {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once("error", (e) => res(e.code ?? String(e)));
+    s.listen(port, HOST, () => s.close(() => res(null)));
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let stopping = false;
+let forced = false;
+
+function launch(svc) {
+  // detached: each service leads its own process group, so stopping it can signal the whole group
+  // (wrangler's node child and its workerd processes), and a terminal Ctrl-C reaches only us.
+  const child = spawn(process.execPath, svc.args, { cwd: ROOT, env: svc.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  svc.child = child;
+  svc.tail = [];
+  svc.exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal })));
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = "";
+    stream.on("data", (d) => {
+      buf += d.toString();
+      const lines = buf.split("\n");
+      buf = lines.pop();
+      for (const line of lines) print(svc, line);
+    });
+    stream.on("end", () => buf && print(svc, buf));
+  }
+  child.once("error", (e) => print(svc, `failed to start: ${e.message}`));
+  void svc.exited.then((how) => !stopping && died(svc, how));
+}
+
+function print(svc, line) {
+  line = line.replace(/\r$/, "");
+  svc.tail.push(line);
+  if (svc.tail.length > TAIL_LINES) svc.tail.shift();
+  process.stdout.write(line ? `[${svc.name}] ${line}\n` : `[${svc.name}]\n`);
+}
+
+const alive = (svc) => svc.child !== undefined && svc.child.exitCode === null && svc.child.signalCode === null;
+
+function signalGroup(svc, signal) {
+  if (!svc.child?.pid) return;
+  try {
+    process.kill(-svc.child.pid, signal);
+  } catch {
+    // ESRCH: nothing left in the group.
+  }
+}
+
+async function died(svc, { code, signal }) {
+  const how = signal ? `signal ${signal}` : `code ${code}`;
+  console.error(`\n[start] ${svc.name} (${svc.what}) exited unexpectedly (${how}); its last output:`);
+  for (const line of svc.tail) console.error(`  ${line}`);
+  await shutdown(1);
+}
+
+/** Stops the services in reverse order (the GPU function drains into s3 before s3 goes). */
+async function shutdown(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  for (const svc of [...services].reverse()) {
+    if (svc.child === undefined) continue;
+    if (alive(svc)) {
+      // das serve drains running items for up to DAS_GPU_GRACE_MS (30 s by default).
+      signalGroup(svc, forced ? "SIGKILL" : "SIGTERM");
+      const deadline = Date.now() + (svc.name === "gpu" ? 45_000 : 15_000);
+      while (alive(svc) && Date.now() < deadline) await sleep(100);
+      if (alive(svc)) {
+        console.error(`[start] ${svc.name} still running: SIGKILL`);
+        signalGroup(svc, "SIGKILL");
+        await Promise.race([svc.exited, sleep(5000)]);
+      }
+    }
+    // Whatever the leader left behind in its group (workerd, esbuild) goes too.
+    signalGroup(svc, "SIGKILL");
+  }
+  process.exit(exitCode);
+}
+
+function onSignal(signal) {
+  if (stopping) {
+    if (!forced) console.error(`[start] ${signal} again: killing everything now`);
+    forced = true;
+    for (const svc of services) signalGroup(svc, "SIGKILL");
+    return;
+  }
+  console.error(`\n[start] ${signal}: stopping edge, gpu, s3 (Ctrl-C again to kill at once)`);
+  void shutdown(0);
+}
+
+async function main() {
+  const missing = services.map((svc) => svc.args[0]).filter((f) => !existsSync(f));
+  if (missing.length) fail(`missing ${missing.map(show).join(", ")}: run \`npm run build\` (npm start does) or \`npm ci\``);
+  const taken = [];
+  for (const svc of services) {
+    const problem = await portProblem(svc.port);
+    if (problem) taken.push(`port ${svc.port} for ${svc.name} (${svc.what}) ${problem === "EADDRINUSE" ? "is already in use" : `cannot be bound (${problem})`}: stop what holds it or set ${svc.portVar}`);
+  }
+  if (new Set(Object.values(ports)).size < 3) taken.push(`the three ports must differ, got s3 ${ports.s3}, gpu ${ports.gpu}, edge ${ports.edge}`);
+  if (taken.length) fail(taken.join("\n[start] "));
+
+  // A closed terminal or pipe must not crash us before the services are stopped.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+  mkdirSync(join(dataRoot, "s3"), { recursive: true });
+  mkdirSync(join(dataRoot, "wrangler"), { recursive: true });
+  // Last resort (a crash here): no service outlives this process.
+  process.on("exit", () => services.forEach((svc) => signalGroup(svc, "SIGKILL")));
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  // If whatever started us goes away (say `sh -c` killed under npm), do not linger with the services.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && !stopping && onSignal("parent process gone"), 1000).unref();
+
+  for (const svc of services) {
+    const t0 = performance.now();
+    console.log(`[start] starting ${svc.name}: ${svc.what} on ${HOST}:${svc.port}`);
+    launch(svc);
+    const deadline = Date.now() + svc.timeoutMs;
+    for (;;) {
+      if (stopping) return;
+      if (await svc.ready().catch(() => false)) break;
+      if (Date.now() > deadline) {
+        console.error(`[start] ${svc.name} did not answer within ${svc.timeoutMs / 1000} s; its last output:`);
+        for (const line of svc.tail) console.error(`  ${line}`);
+        await shutdown(1);
+        return;
+      }
+      await sleep(200);
+    }
+    console.log(`[start] ${svc.name} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  console.log(`
+  DAS local stack is up (all on loopback)
+    GraphQL:       ${edgeUrl}/graphql
+    API key:       ${apiKey}   send it as the header  Authorization: Bearer ${apiKey}  (mutations need it; DAS_API_KEY sets another)
+                   curl -H 'Authorization: Bearer ${apiKey}' -H 'content-type: application/json' \\
+                        -d '{"query":"{ __typename }"}' ${edgeUrl}/graphql
+    Edge Worker:   ${edgeUrl}   (wrangler dev; 'ENOTFOUND workers.cloudflare.com' lines are harmless offline)
+    GPU function:  ${gpuUrl}   (das serve, CPU provider, secret ${GPU_SECRET})
+    S3 emulator:   ${s3Url}   (s3rver, bucket das, credentials S3RVER / S3RVER)
+    Data:          ${show(dataRoot)}/s3 (objects as files: das/<key>._S3rver_object), ${show(dataRoot)}/wrangler (Durable Objects); kept across starts, delete the folder to reset
+  Ctrl-C stops everything.
+`);
+}
+
+await main();

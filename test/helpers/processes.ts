@@ -79,9 +79,8 @@ export interface S3rver {
   objectFile(key: string): string;
 }
 
-/** s3rver 3.7.1 from its bin, on a free loopback port, data in a fresh temp folder, bucket `das`. */
-export async function startS3rver(): Promise<S3rver> {
-  const dir = mkdtempSync(join(tmpdir(), "das-s3rver-"));
+/** s3rver 3.7.1 from its bin, on a free loopback port, data in `dir` (default a fresh temp folder), bucket `das`. */
+export async function startS3rver(dir = mkdtempSync(join(tmpdir(), "das-s3rver-"))): Promise<S3rver> {
   const port = await freePort();
   const proc = new Proc(spawn(process.execPath, [S3RVER_BIN, "-d", dir, "-a", "127.0.0.1", "-p", String(port), "--configure-bucket", "das", "--silent"], { stdio: ["ignore", "pipe", "pipe"] }));
   const endpoint = `http://127.0.0.1:${port}`;
