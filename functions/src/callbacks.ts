@@ -14,7 +14,7 @@ export async function handleCallback(request: Request, env: Env, batchId: string
   const body = new Uint8Array(await request.arrayBuffer());
   if (body.length > MAX_CALLBACK_BYTES) return error(413, "PAYLOAD_TOO_LARGE", `callbacks are at most ${MAX_CALLBACK_BYTES} bytes`);
   const url = new URL(request.url);
-  const v = await verifyRequest({ method: "POST", pathWithQuery: url.pathname + url.search, body, secret: env.DAS_GPU_SECRET, headers: request.headers });
+  const v = await verifyRequest({ method: "POST", pathWithQuery: url.pathname + url.search, body, secret: env.DAS_GPU_SECRET, altSecret: env.DAS_GPU_SECRET_ALT, headers: request.headers });
   if (!v.ok) return error(401, "UNAUTHENTICATED", v.message);
   let p: Record<string, unknown>;
   try {

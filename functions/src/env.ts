@@ -16,6 +16,8 @@ export interface Env {
   readonly DAS_CALLBACK_BASE?: string;
   // Secrets.
   readonly DAS_GPU_SECRET: string;
+  /** Also accepted on callbacks while DAS_GPU_SECRET rotates; never used to sign (docs/deploy.md). */
+  readonly DAS_GPU_SECRET_ALT?: string;
   /** Comma-separated API keys accepted for mutations. */
   readonly DAS_API_KEYS: string;
   readonly AWS_ACCESS_KEY_ID: string;

@@ -114,6 +114,10 @@ describe("the edge API in workerd", () => {
     expect((await SELF.fetch(`http://edge${path}`, { method: "POST", body })).status).toBe(401);
     const forged = await signRequest({ method: "POST", pathWithQuery: path, body, secret: "not-the-secret-at-all" });
     expect((await SELF.fetch(`http://edge${path}`, { method: "POST", body, headers: forged })).status).toBe(401);
+    // During a rotation the other secret (DAS_GPU_SECRET_ALT) is accepted too.
+    const early = JSON.stringify({ batchId: batch.id, done: 1, failed: 0, total: 2, finished: false });
+    const rotating = await signRequest({ method: "POST", pathWithQuery: path, body: early, secret: env.DAS_GPU_SECRET_ALT! });
+    expect((await SELF.fetch(`http://edge${path}`, { method: "POST", body: early, headers: rotating })).status).toBe(204);
     const signed = await signRequest({ method: "POST", pathWithQuery: path, body, secret: env.DAS_GPU_SECRET });
     expect((await SELF.fetch(`http://edge${path}`, { method: "POST", body, headers: signed })).status).toBe(204);
 

@@ -4,6 +4,7 @@
 /** Secrets the Worker gets in the workers project (wrangler.toml holds none); DAS_GPU_SECRET is processes.ts's TEST_SECRET. */
 export const WORKER_TEST_SECRETS = {
   DAS_GPU_SECRET: "test-secret-0123456789abcdef",
+  DAS_GPU_SECRET_ALT: "test-rotating-secret-0123456789",
   DAS_API_KEYS: "test-key-1,test-key-2",
   AWS_ACCESS_KEY_ID: "S3RVER",
   AWS_SECRET_ACCESS_KEY: "S3RVER",

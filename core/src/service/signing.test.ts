@@ -30,4 +30,15 @@ describe("request signing", () => {
     expect(await verifyRequest({ ...base, secret: "other", now })).toMatchObject({ ok: false, reason: "mismatch" });
     expect(await verifyRequest({ ...base, headers: { ...headers, "x-das-timestamp": "abc" }, now })).toMatchObject({ ok: false, reason: "stale" });
   });
+
+  it("accepts a second secret during a rotation, and only that one", async () => {
+    const now = 1_700_000_000;
+    const headers = await signRequest({ method: "POST", pathWithQuery: "/v1/jobs", body, secret: "old-secret", now });
+    const base = { method: "POST", pathWithQuery: "/v1/jobs", body, headers, now };
+    expect(await verifyRequest({ ...base, secret: "new-secret" })).toMatchObject({ ok: false, reason: "mismatch" });
+    expect(await verifyRequest({ ...base, secret: "new-secret", altSecret: "old-secret" })).toEqual({ ok: true });
+    expect(await verifyRequest({ ...base, secret: "old-secret", altSecret: "new-secret" })).toEqual({ ok: true });
+    expect(await verifyRequest({ ...base, secret: "new-secret", altSecret: "third-secret" })).toMatchObject({ ok: false, reason: "mismatch" });
+    expect(await verifyRequest({ ...base, secret: "new-secret", altSecret: "" })).toMatchObject({ ok: false, reason: "mismatch" });
+  });
 });

@@ -69,6 +69,11 @@ export interface VerifyInput extends SignInput {
   /** The request's headers (a Headers object or a plain lower-case record). */
   readonly headers: Headers | Readonly<Record<string, string | undefined>>;
   readonly maxSkewS?: number;
+  /**
+   * Another secret also accepted, never used to sign: set on both sides while the shared secret
+   * rotates, so a request signed with either passes (docs/deploy.md). Empty or unset: none.
+   */
+  readonly altSecret?: string;
 }
 
 export type VerifyResult = { readonly ok: true } | { readonly ok: false; readonly reason: "missing" | "stale" | "mismatch"; readonly message: string };
@@ -93,8 +98,11 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
   if (!(skew <= (input.maxSkewS ?? MAX_SIGNATURE_SKEW_S))) {
     return { ok: false, reason: "stale", message: `${TIMESTAMP_HEADER} '${timestamp}' is not within ${input.maxSkewS ?? MAX_SIGNATURE_SKEW_S} s of the server's clock` };
   }
-  const expected = await hmacHex(input.secret, await stringToSign(input.method, input.pathWithQuery, timestamp, input.body));
-  if (!constantTimeEqual(expected, signature.toLowerCase())) {
+  const message = await stringToSign(input.method, input.pathWithQuery, timestamp, input.body);
+  const given = signature.toLowerCase();
+  // Both secrets are always tried, so the time taken does not say which one matched.
+  const matches = await Promise.all([input.secret, ...(input.altSecret ? [input.altSecret] : [])].map(async (k) => constantTimeEqual(await hmacHex(k, message), given)));
+  if (!matches.some(Boolean)) {
     return { ok: false, reason: "mismatch", message: "the request signature does not match (method, path with query, timestamp and body hash under the shared secret)" };
   }
   return { ok: true };

@@ -9,6 +9,8 @@ import type { JobQueue } from "./job-queue.js";
 
 export interface AppDeps {
   readonly secret: string;
+  /** Also accepted while the shared secret rotates (DAS_GPU_SECRET_ALT); never used to sign. */
+  readonly altSecret?: string;
   readonly batches: BatchStore;
   readonly runner: JobRunner;
   readonly queue: JobQueue;
@@ -68,7 +70,7 @@ export function createApp(d: AppDeps): Hono<Env> {
   app.use("/v1/*", async (c, next) => {
     const body = new Uint8Array(await c.req.arrayBuffer());
     const url = new URL(c.req.url);
-    const v = await verifyRequest({ method: c.req.method, pathWithQuery: url.pathname + url.search, body, secret: d.secret, headers: c.req.raw.headers });
+    const v = await verifyRequest({ method: c.req.method, pathWithQuery: url.pathname + url.search, body, secret: d.secret, altSecret: d.altSecret, headers: c.req.raw.headers });
     if (!v.ok) return errorResponse(new DasError("UNAUTHENTICATED", v.message));
     c.set("body", body);
     await next();

@@ -21,5 +21,13 @@ describe("das serve config", () => {
     expect(() => parseServeConfig({}, { ...SECRET, DAS_EXECUTION_PROVIDER: "rocm" })).toThrow(/DAS_EXECUTION_PROVIDER/);
     expect(() => parseServeConfig({ port: "x" }, SECRET)).toThrow(/--port/);
     expect(() => parseServeConfig({}, { ...SECRET, DAS_S3_ENDPOINT: "localhost:4568" })).toThrow(/DAS_S3_ENDPOINT/);
+    expect(() => parseServeConfig({}, { ...SECRET, DAS_GPU_SECRET_ALT: "short" })).toThrow(/DAS_GPU_SECRET_ALT/);
+    expect(() => parseServeConfig({}, { ...SECRET, DAS_GPU_RESUME: "yes" })).toThrow(/DAS_GPU_RESUME must be an integer in 0..1/);
+  });
+
+  it("reads the rotation secret and the resume switch", () => {
+    expect(parseServeConfig({}, SECRET)).toMatchObject({ altSecret: undefined, resumeOnStart: true });
+    expect(parseServeConfig({}, { ...SECRET, DAS_GPU_SECRET_ALT: "", DAS_GPU_RESUME: "0" })).toMatchObject({ altSecret: undefined, resumeOnStart: false });
+    expect(parseServeConfig({}, { ...SECRET, DAS_GPU_SECRET_ALT: "fedcba9876543210" }).altSecret).toBe("fedcba9876543210");
   });
 });

@@ -7,6 +7,8 @@ export interface ServeConfig {
   readonly port: number;
   readonly s3: { readonly endpoint?: string; readonly bucket: string; readonly region: string };
   readonly secret: string;
+  /** DAS_GPU_SECRET_ALT: accepted on incoming requests during a rotation, never used to sign. */
+  readonly altSecret?: string;
   /** Items scored at once. */
   readonly concurrency: number;
   /** Batches queued or running at once; more get 429. */
@@ -49,6 +51,8 @@ function int(env: Record<string, string | undefined>, name: string, dflt: number
 export function parseServeConfig(flags: { host?: string; port?: string }, env: Record<string, string | undefined> = process.env): ServeConfig {
   const secret = env.DAS_GPU_SECRET ?? "";
   if (secret.length < 16) throw new ConfigError("DAS_GPU_SECRET must be set to the shared signing secret (at least 16 characters); das serve refuses to start without it");
+  const altSecret = env.DAS_GPU_SECRET_ALT || undefined;
+  if (altSecret !== undefined && altSecret.length < 16) throw new ConfigError("DAS_GPU_SECRET_ALT, when set, must have at least 16 characters");
   const port = flags.port === undefined ? DEFAULT_PORT : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be an integer in 0..65535, got '${flags.port}'`);
   const endpoint = env.DAS_S3_ENDPOINT || undefined;
@@ -62,6 +66,7 @@ export function parseServeConfig(flags: { host?: string; port?: string }, env: R
     port,
     s3: { endpoint, bucket: env.DAS_S3_BUCKET || "das", region: env.DAS_S3_REGION || "us-east-1" },
     secret,
+    altSecret,
     concurrency: int(env, "DAS_GPU_CONCURRENCY", provider === "cpu" ? Math.max(1, availableParallelism()) : 1, 1, 64),
     queueLimit: int(env, "DAS_GPU_QUEUE_LIMIT", 16, 1, 100_000),
     provider,

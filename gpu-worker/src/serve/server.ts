@@ -49,6 +49,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps = {}): P
   let draining = false;
   const app = createApp({
     secret: config.secret,
+    altSecret: config.altSecret,
     batches,
     runner,
     queue,
