@@ -116,8 +116,8 @@ variable "api_keys" {
 
 variable "batch_stall_seconds" {
   type        = number
-  description = "Seconds without progress before a batch's Durable Object re-posts its job (DAS_BATCH_STALL_S)."
-  default     = 60
+  description = "Seconds without progress before a batch's Durable Object re-posts its job (DAS_BATCH_STALL_S); keep it above das serve's item timeout (120 s)."
+  default     = 180
   validation {
     condition     = var.batch_stall_seconds >= 5 && var.batch_stall_seconds <= 3600
     error_message = "batch_stall_seconds is 5..3600."

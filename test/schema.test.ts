@@ -165,6 +165,31 @@ describe("the GraphQL schema", () => {
     expect(light.data.scores).toHaveLength(20);
   });
 
+  it("bounds the score reads of one request across aliases, and maps paging mistakes to BAD_USER_INPUT", async () => {
+    // 1001 distinct NB201 cells: every op on the six edges, read as base-5 digits.
+    const ops = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"];
+    const cell = (k: number) => {
+      const o = Array.from({ length: 6 }, (_, e) => ops[Math.floor(k / 5 ** e) % 5]);
+      return `|${o[0]}~0|+|${o[1]}~0|${o[2]}~1|+|${o[3]}~0|${o[4]}~1|${o[5]}~2|`;
+    };
+    const specs = Array.from({ length: 1001 }, (_, k) => cell(k));
+    const q = `query($a: [String!]!, $b: [String!]!, $c: [String!]!) { a: scores(input: { space: NB201, specs: $a }) { wot } b: scores(input: { space: NB201, specs: $b }) { wot } c: scores(input: { space: NB201, specs: $c }) { wot } }`;
+    const before = scores.calls.length;
+    const over = await run(q, context({ scores }), { a: specs.slice(0, 500), b: specs.slice(500, 1000), c: specs.slice(1000) });
+    expect(over.errors?.map((e) => e.extensions)).toContainEqual(expect.objectContaining({ code: "BAD_USER_INPUT", limit: 1000 }));
+    const read = scores.calls.slice(before).flat().length;
+    expect(read).toBeLessThanOrEqual(1000);
+    const within = await run(q, context({ scores }), { a: specs.slice(0, 500), b: specs.slice(500, 1000), c: specs.slice(0, 1) });
+    expect(within.errors).toBeUndefined();
+
+    const summary = { batchId: "b", status: "RUNNING" as const, done: 0, failed: 0, total: 3, finished: false, cached: 0, space: "nb201", dataset: "cifar10", createdAt: "now" };
+    const ctx = () => context({ scores, batches: { get: async () => summary, items: async () => [] } });
+    for (const args of ["first: -1", 'after: "not-a-cursor"']) {
+      const r = await run(`{ batch(id: "b") { items(${args}) { edges { cursor } } } }`, ctx());
+      expect(r.errors?.[0].extensions, args).toMatchObject({ code: "BAD_USER_INPUT" });
+    }
+  });
+
   it("masks unexplained failures as INTERNAL without their message", async () => {
     const ctx = context({ scores, batches: { get: () => Promise.reject(new Error("secret connection string s3://x")) } });
     const r = await run(`{ batch(id: "b") { id } }`, ctx);

@@ -12,6 +12,8 @@ import { postJob } from "./gpu-client.js";
 
 /** Failed re-posts (GPU function unreachable) before the batch's remaining items fail with GPU_UNAVAILABLE. */
 export const MAX_UNREACHABLE_REPOSTS = 5;
+/** Re-posts in a row without any progress before the batch gives up the same way (busy, or callbacks that never come). */
+export const MAX_STALLED_REPOSTS = 10;
 
 const encoder = new TextEncoder();
 
@@ -31,7 +33,7 @@ export class BatchObject extends DurableObject<Env> {
 
   private stallMs(): number {
     const s = Number(this.env.DAS_BATCH_STALL_S);
-    return (Number.isFinite(s) && s > 0 ? s : 60) * 1000;
+    return (Number.isFinite(s) && s > 0 ? s : 180) * 1000;
   }
 
   /** Stores a new batch and posts its job; a batch that exists is returned as it is. */
@@ -56,10 +58,13 @@ export class BatchObject extends DurableObject<Env> {
   async progress(p: { done: number; failed: number; total: number }): Promise<BatchProgress | null> {
     const s = await this.load();
     if (!s?.job) return null;
+    // A batch that already gave up stays as it was reported.
+    if (s.gpuFailure) return progressOf(s);
     // Counts only grow; callbacks can arrive out of order.
     s.gpuDone = Math.min(s.job.items.length, Math.max(s.gpuDone, p.done));
     s.gpuFailed = Math.max(s.gpuFailed, p.failed);
     s.unreachable = 0;
+    s.stalls = 0;
     await this.save(s);
     const progress = progressOf(s);
     if (progress.finished) await this.ctx.storage.deleteAlarm();
@@ -71,31 +76,45 @@ export class BatchObject extends DurableObject<Env> {
   /** No progress for a while: post the job again (idempotent on the GPU side). */
   override async alarm(): Promise<void> {
     const s = await this.load();
-    if (!s?.job || progressOf(s).finished) return;
+    if (!s?.job || s.gpuFailure || progressOf(s).finished) return;
     s.reposts++;
+    s.stalls = (s.stalls ?? 0) + 1;
+    if (s.stalls > MAX_STALLED_REPOSTS) return this.giveUp(s, `no progress after ${MAX_STALLED_REPOSTS} re-posts`);
     await this.save(s);
     await this.dispatch(s, false);
   }
 
   private async dispatch(s: BatchState, first: boolean): Promise<void> {
-    const outcome = await postJob(this.env.DAS_GPU_URL, this.env.DAS_GPU_SECRET, s.job!);
-    if (outcome.kind === "unreachable") {
-      s.unreachable++;
-      await this.save(s);
-      // A first post that cannot reach the GPU function fails the batch at once, so callers learn it now.
-      if (first || s.unreachable >= MAX_UNREACHABLE_REPOSTS) {
-        console.error(`[batch ${s.batchId}] GPU function unreachable: ${outcome.reason}`);
-        s.gpuFailure = { code: "GPU_UNAVAILABLE", message: "the GPU function is unavailable; request scoring again later" };
-        await this.save(s);
-        await this.ctx.storage.deleteAlarm();
-        this.broadcast(progressOf(s));
-        return;
-      }
-    } else if (s.unreachable > 0) {
-      s.unreachable = 0;
-      await this.save(s);
-    }
+    // The next look comes first: whatever happens to this post, the batch is not forgotten.
     await this.ctx.storage.setAlarm(Date.now() + this.stallMs());
+    const outcome = await postJob(this.env.DAS_GPU_URL, this.env.DAS_GPU_SECRET, s.job!);
+    switch (outcome.kind) {
+      case "accepted":
+      case "busy":
+        if (outcome.kind === "busy") console.warn(`[batch ${s.batchId}] GPU function busy: ${outcome.reason}`);
+        if (s.unreachable > 0) {
+          s.unreachable = 0;
+          await this.save(s);
+        }
+        return;
+      case "refused":
+        // A 4xx is not going to change on a retry (a wrong secret, a job it will not take).
+        return this.giveUp(s, outcome.reason);
+      case "unreachable":
+        s.unreachable++;
+        await this.save(s);
+        // A first post that cannot reach the GPU function fails the batch at once, so callers learn it now.
+        if (first || s.unreachable >= MAX_UNREACHABLE_REPOSTS) return this.giveUp(s, `unreachable: ${outcome.reason}`);
+    }
+  }
+
+  /** The GPU items not done yet fail with GPU_UNAVAILABLE; the batch finishes. */
+  private async giveUp(s: BatchState, why: string): Promise<void> {
+    console.error(`[batch ${s.batchId}] giving up on the GPU function: ${why}`);
+    s.gpuFailure = { code: "GPU_UNAVAILABLE", message: "the GPU function is unavailable; request scoring again later" };
+    await this.save(s);
+    await this.ctx.storage.deleteAlarm();
+    this.broadcast(progressOf(s));
   }
 
   /** `GET /events`: newline-delimited progress, the current state first, closed after the finished event. */

@@ -3,7 +3,7 @@ import type { BatchItem, BatchProgress, BatchService, BatchSummary, ItemState, N
 import { apiError } from "@das/schema";
 import type { BatchState, StoredItem } from "./batch-state.js";
 import type { Env } from "./env.js";
-import type { GpuJob } from "./gpu-client.js";
+import { MAX_JOB_BYTES, type GpuJob } from "./gpu-client.js";
 import { mapBounded, S3_READ_CONCURRENCY, type Storage } from "./s3.js";
 
 /** Batch ids: UUIDs made here, or any id the GPU function accepts. */
@@ -40,6 +40,9 @@ export class EdgeBatches implements BatchService {
           callbackUrl: new URL(callbackPath(batchId), this.callbackBase).toString(),
         }
       : null;
+    if (job && new TextEncoder().encode(JSON.stringify(job)).length > MAX_JOB_BYTES) {
+      throw apiError("BAD_USER_INPUT", `the GPU job for these ${misses.length} specs exceeds ${MAX_JOB_BYTES} bytes: split the request into smaller batches`, { field: "specs" });
+    }
     const state: BatchState = { batchId, space: b.space, dataset: b.dataset, protocol: b.protocol, createdAt: new Date().toISOString(), items, job, gpuDone: 0, gpuFailed: 0, gpuFailure: null, reposts: 0, unreachable: 0 };
     return this.stub(batchId).start(state);
   }

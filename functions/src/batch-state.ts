@@ -29,6 +29,8 @@ export interface BatchState {
   reposts: number;
   /** Posts in a row that could not reach the GPU function. */
   unreachable: number;
+  /** Re-posts in a row with no progress in between (absent in batches stored before it existed). */
+  stalls?: number;
 }
 
 const gpuTotal = (s: BatchState) => s.job?.items.length ?? 0;

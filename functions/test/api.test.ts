@@ -140,8 +140,8 @@ describe("the edge API in workerd", () => {
     let seen = await recorder();
     expect(seen.jobs).toHaveLength(2);
     expect(seen.jobs[1]).toEqual(seen.jobs[0]);
-    // Now every post fails: four alarms leave it running, the fifth gives up.
-    await recorderStatus(500);
+    // Now every connection drops: four alarms leave it running, the fifth gives up.
+    await recorderStatus(0);
     for (let i = 0; i < 4; i++) expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await gql(BATCH, { id }, null)).data.batch.status).toBe("RUNNING");
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -150,17 +150,58 @@ describe("the edge API in workerd", () => {
     const b = await gql(BATCH, { id }, null);
     expect(b.data.batch).toMatchObject({ status: "FINISHED", done: 1, failed: 1 });
     expect(b.data.batch.items.edges[0].node.result).toEqual({ __typename: "ItemError", code: "GPU_UNAVAILABLE" });
-    // Nothing is left scheduled.
+    // Nothing is left scheduled, and a late callback does not reopen it.
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 
-  it("fails a batch whose first post cannot reach the GPU function, and keeps answering queries", async () => {
-    await recorderStatus(500);
-    const r = await gql(MUTATE, { specs: [A, C] });
-    expect(r.errors).toBeUndefined();
-    expect(r.data.scoreArchitectures.batch).toMatchObject({ status: "FINISHED", total: 2, done: 2, failed: 1, cached: 1 });
+  it("keeps re-posting a busy GPU function (429, 5xx) up to MAX_STALLED_REPOSTS without progress, and not past progress", async () => {
+    await recorderStatus(503);
+    const r = await gql(MUTATE, { specs: [E, D] });
+    const id = r.data.scoreArchitectures.batch.id;
+    expect(r.data.scoreArchitectures.batch).toMatchObject({ status: "RUNNING", cached: 0 });
+    const stub = env.BATCHES.get(env.BATCHES.idFromName(id));
+    for (let i = 0; i < 9; i++) expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // Progress resets the count of stalled re-posts.
+    const path = `/internal/batches/${id}/progress`;
+    const body = JSON.stringify({ batchId: id, done: 1, failed: 0, total: 2, finished: false });
+    const headers = await signRequest({ method: "POST", pathWithQuery: path, body, secret: env.DAS_GPU_SECRET });
+    expect((await SELF.fetch(`http://edge${path}`, { method: "POST", body, headers })).status).toBe(204);
+    for (let i = 0; i < 10; i++) expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await gql(BATCH, { id }, null)).data.batch.status).toBe("RUNNING");
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const b = await gql(BATCH, { id }, null);
+    expect(b.data.batch).toMatchObject({ status: "FINISHED", done: 2, failed: 1 });
+    expect((await recorder()).jobs).toHaveLength(1 + 9 + 10);
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+  });
+
+  it("fails a batch at once when the first post cannot reach the GPU function or is refused, and keeps answering queries", async () => {
+    for (const status of [0, 401]) {
+      await recorderStatus(status);
+      const r = await gql(MUTATE, { specs: [A, C] });
+      expect(r.errors).toBeUndefined();
+      expect(r.data.scoreArchitectures.batch).toMatchObject({ status: "FINISHED", total: 2, done: 2, failed: 1, cached: 1 });
+    }
     const q = await gql(`query($a: String!) { score(input: { space: NB201, spec: $a, protocol: { batchSize: 16 } }) { wot } }`, { a: A }, null);
     expect(q.data.score).toEqual({ wot: 220.25 });
+  });
+
+  it("refuses a batch whose GPU job would exceed the GPU function's body limit, before creating it", async () => {
+    // 1000 distinct NB101 cells (a 7-vertex chain, three ops each on five vertices, and up to three
+    // extra edges from the input), each written as indented JSON of about 1.2 KB: over 1 MiB as one job.
+    const ops = ["conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"];
+    const extras = [[], [2], [3], [4], [5], [2, 3], [2, 4], [2, 5], [3, 4], [3, 5], [4, 5], [2, 3, 4], [2, 3, 5], [2, 4, 5], [3, 4, 5]];
+    const specs = Array.from({ length: 1000 }, (_, k) => {
+      const adjacency = Array.from({ length: 7 }, (_, i) => Array.from({ length: 7 }, (_, j) => (j === i + 1 || (i === 0 && extras[k % 15].includes(j)) ? 1 : 0)));
+      const mid = Array.from({ length: 5 }, (_, v) => ops[Math.floor(k / 15 / 3 ** v) % 3]);
+      return JSON.stringify({ adjacency, ops: ["input", ...mid, "output"] }, null, 10);
+    });
+    expect(new Set(specs).size).toBe(1000);
+    expect(specs[0].length).toBeGreaterThan(1100);
+    const m = `mutation($s: [String!]!) { scoreArchitectures(input: { space: NB101, specs: $s, protocol: { batchSize: 16 } }) { batch { id } } }`;
+    const r = await gql(m, { s: specs });
+    expect(r.errors?.[0]).toMatchObject({ message: expect.stringMatching(/GPU job for these 1000 specs exceeds 1048576 bytes/), extensions: { code: "BAD_USER_INPUT", field: "specs" } });
+    expect((await recorder()).jobs).toEqual([]);
   });
 
   it("streams batch progress over SSE: the current state, each callback, then the end", async () => {
@@ -242,6 +283,13 @@ describe("the edge API in workerd", () => {
     // A request that does not validate keeps its message, with yoga's stable code.
     const invalid = await gql("{ engine { nope } }", {}, null);
     expect(invalid.errors?.[0]).toMatchObject({ message: expect.stringMatching(/nope/), extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
+    // Callbacks are read only up to 16 KiB, before their signature is checked.
+    const big = "x".repeat(20 * 1024);
+    const huge = await SELF.fetch("http://edge/internal/batches/b1/progress", { method: "POST", body: big, headers: { "x-das-signature": "00", "x-das-timestamp": "1" } });
+    expect(huge.status).toBe(413);
+    const streamed = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(new TextEncoder().encode(big)), c.close()) });
+    const chunked = await SELF.fetch("http://edge/internal/batches/b1/progress", { method: "POST", body: streamed, headers: { "x-das-signature": "00", "x-das-timestamp": "1" } });
+    expect(chunked.status).toBe(413);
     const nowhere = await SELF.fetch("http://edge/nowhere");
     expect(nowhere.status).toBe(404);
     expect(((await nowhere.json()) as any).error.code).toBe("NOT_FOUND");

@@ -11,6 +11,8 @@ export interface Lookup {
 export const API_LIMITS = Object.freeze({
   /** Specs in one `scores` query. */
   lookupSpecs: 500,
+  /** Distinct score objects one request may read (all fields and aliases together). */
+  requestReads: 1000,
   /** Specs (or models) in one scoring mutation. */
   batchSpecs: 1000,
   /** Characters of one spec. */

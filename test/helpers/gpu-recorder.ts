@@ -2,7 +2,8 @@
 // with core's verifyRequest, keeps the jobs, and answers with the status a test sets. Tests read and
 // steer it over HTTP from inside workerd:
 //   GET  /__recorder              {jobs: [{batchId, items, ...}], rejected}  (rejected: bad signatures)
-//   POST /__recorder/status       {status: 202 | 429 | 500 | ...}             (202 by default)
+//   POST /__recorder/status       {status: 202 | 429 | 500 | ...}             (202 by default; 0: drop the
+//                                                                              connection without an answer)
 //   POST /__recorder/reset
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { verifyRequest } from "../../core/dist/index.js";
@@ -33,6 +34,7 @@ export async function startGpuRecorder(port: number, secret: string): Promise<Gp
         if (!v.ok) return (rejected++, json(401, { error: { code: "UNAUTHENTICATED", message: v.message } }));
         const job = JSON.parse(new TextDecoder().decode(body)) as { batchId: string; items: unknown[] };
         jobs.push(job);
+        if (status === 0) return void req.socket.destroy();
         return json(status, status === 202 ? { batchId: job.batchId, total: job.items.length } : { error: { code: "TEST", message: `recorder answers ${status}` } });
       }
       json(404, { error: { code: "NOT_FOUND", message: `${req.method} ${req.url}` } });

@@ -38,7 +38,9 @@ const BatchItem = builder.objectRef<BatchItemShape>("BatchItem").implement({
       resolve: async (i, _args, ctx) => {
         if (i.state.status === "PENDING") return null;
         if (i.state.status === "FAILED") throw new ItemFailure(i.state.code, i.state.message);
-        const s = await scoreLoader(ctx).load({ spec: i.spec, location: i.location });
+        // The key the GPU function reports: under its own engine version, which during a rolling
+        // deploy may differ from the one this Worker would compute.
+        const s = await scoreLoader(ctx).load({ spec: i.spec, location: { ...i.location, key: i.state.key } });
         if (!s) throw new ItemFailure("INTERNAL", "the item's score object is missing from storage");
         return s;
       },
@@ -63,7 +65,7 @@ export const Batch = builder.objectRef<BatchSummary>("Batch").implement({
       // The edges list multiplies by 10 (the default list multiplier): together they count `first` items.
       complexity: (args) => ({ field: 1, multiplier: Math.ceil(Math.min(args.first ?? 20, API_LIMITS.itemsPage) / 10) }),
       resolve: (b, args, ctx) =>
-        resolveOffsetConnection({ args, defaultSize: 20, maxSize: API_LIMITS.itemsPage, totalCount: b.total }, ({ offset, limit }) => ctx.batches.items(b.batchId, offset, limit)),
+        resolveOffsetConnection({ args, defaultSize: 20, maxSize: API_LIMITS.itemsPage, totalCount: b.total }, ({ offset, limit }) => ctx.batches.items(b.batchId, Math.max(0, offset), limit)),
     }),
   }),
 });

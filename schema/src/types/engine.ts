@@ -39,6 +39,7 @@ const Limits = builder.objectRef<typeof API_LIMITS>("Limits").implement({
   description: "Bounds on one request.",
   fields: (t) => ({
     lookupSpecs: t.exposeInt("lookupSpecs", { description: "Specs in one Query.scores." }),
+    requestReads: t.exposeInt("requestReads", { description: "Distinct scores one request may look up, all fields and aliases together." }),
     batchSpecs: t.exposeInt("batchSpecs", { description: "Specs or models in one scoring mutation." }),
     specChars: t.exposeInt("specChars"),
     modelBytes: t.exposeInt("modelBytes", { description: "Bytes of one uploaded ONNX model." }),

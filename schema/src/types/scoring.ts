@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { builder } from "../builder.js";
 import { apiError } from "../errors.js";
-import type { BatchSummary, PresignedUpload } from "../context.js";
-import { API_LIMITS, dedupe, locateAll } from "../locate.js";
+import type { BatchSummary, PresignedUpload, SchemaContext } from "../context.js";
+import { API_LIMITS, dedupe, locateAll, type Lookup } from "../locate.js";
 import { Batch } from "./batch.js";
 import { Dataset, DATASET_NAMES, SearchSpace, SPACE_NAMES } from "./enums.js";
 import { protocolArgs, ProtocolInput } from "./protocol.js";
@@ -57,6 +57,19 @@ const ModelUpload = builder.objectRef<PresignedUpload & { alreadyUploaded: boole
   }),
 });
 
+/** A model that was never uploaded is the caller's mistake: say so now, not as a failed item later. */
+async function requireUploaded(ctx: SchemaContext, lookups: readonly Lookup[], given: readonly string[], field: string): Promise<void> {
+  for (let i = 0; i < lookups.length; i += 16) {
+    const chunk = lookups.slice(i, i + 16);
+    const present = await Promise.all(chunk.map((u) => ctx.uploads.hasModel(u.location.canonicalSpec)));
+    const k = present.indexOf(false);
+    if (k >= 0) {
+      const sha256 = chunk[k].location.canonicalSpec;
+      throw apiError("NOT_FOUND", `no uploaded model ${sha256}: upload it first (requestModelUpload)`, { field, index: given.indexOf(chunk[k].spec), sha256 });
+    }
+  }
+}
+
 builder.mutationFields((t) => ({
   scoreArchitectures: t.field({
     type: ScoreBatchPayload,
@@ -68,6 +81,7 @@ builder.mutationFields((t) => ({
       const dataset = DATASET_NAMES[input.dataset ?? "CIFAR10"];
       const protocol = protocolArgs(input.protocol);
       const { unique, duplicates } = dedupe(await locateAll(space, input.specs, dataset, protocol));
+      if (space === "onnx") await requireUploaded(ctx, unique, input.specs, "specs");
       return { batch: await ctx.batches.create({ space, dataset, protocol, items: unique }), duplicates };
     },
   }),
@@ -80,16 +94,7 @@ builder.mutationFields((t) => ({
       const dataset = DATASET_NAMES[input.dataset ?? "CIFAR10"];
       const protocol = protocolArgs(input.protocol);
       const { unique, duplicates } = dedupe(await locateAll("onnx", input.sha256s, dataset, protocol));
-      // A model that was never uploaded is the caller's mistake: say so now, not as a failed item later.
-      for (let i = 0; i < unique.length; i += 16) {
-        const chunk = unique.slice(i, i + 16);
-        const present = await Promise.all(chunk.map((u) => ctx.uploads.hasModel(u.location.canonicalSpec)));
-        const k = present.indexOf(false);
-        if (k >= 0) {
-          const sha256 = chunk[k].location.canonicalSpec;
-          throw apiError("NOT_FOUND", `no uploaded model ${sha256}: upload it first (requestModelUpload)`, { field: "sha256s", index: input.sha256s.indexOf(sha256), sha256 });
-        }
-      }
+      await requireUploaded(ctx, unique, input.sha256s, "sha256s");
       return { batch: await ctx.batches.create({ space: "onnx", dataset, protocol, items: unique }), duplicates };
     },
   }),
