@@ -48,3 +48,6 @@ export * from "./protocol/score-location.js";
 export * from "./engine/session.js";
 export * from "./onnx-models/score-uploaded-model.js";
 export * from "./service/signing.js";
+export * from "./dtb/protocol.js";
+export * from "./dtb/record.js";
+export * from "./dtb/build.js";

@@ -6,6 +6,7 @@ import { evalCommand, EVAL_USAGE } from "./commands/eval.js";
 import { exportCommand, EXPORT_USAGE } from "./commands/export.js";
 import { gradcheckCommand, GRADCHECK_USAGE } from "./commands/gradcheck.js";
 import { trainCommand, TRAIN_USAGE } from "./commands/train.js";
+import { dtbCommand, DTB_USAGE } from "./commands/dtb.js";
 import { scoreCommand, SCORE_USAGE } from "./commands/score.js";
 import { serveCommand, SERVE_USAGE } from "./commands/serve.js";
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   bench: { run: benchCommand, usage: BENCH_USAGE },
   export: { run: exportCommand, usage: EXPORT_USAGE },
   train: { run: trainCommand, usage: TRAIN_USAGE },
+  dtb: { run: dtbCommand, usage: DTB_USAGE },
   gradcheck: { run: gradcheckCommand, usage: GRADCHECK_USAGE },
   serve: { run: serveCommand, usage: SERVE_USAGE },
 };
