@@ -77,7 +77,6 @@ export class BatchObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const s = await this.load();
     if (!s?.job || s.gpuFailure || progressOf(s).finished) return;
-    s.reposts++;
     s.stalls = (s.stalls ?? 0) + 1;
     if (s.stalls > MAX_STALLED_REPOSTS) return this.giveUp(s, `no progress after ${MAX_STALLED_REPOSTS} re-posts`);
     await this.save(s);

@@ -43,7 +43,7 @@ export class EdgeBatches implements BatchService {
     if (job && new TextEncoder().encode(JSON.stringify(job)).length > MAX_JOB_BYTES) {
       throw apiError("BAD_USER_INPUT", `the GPU job for these ${misses.length} specs exceeds ${MAX_JOB_BYTES} bytes: split the request into smaller batches`, { field: "specs" });
     }
-    const state: BatchState = { batchId, space: b.space, dataset: b.dataset, protocol: b.protocol, createdAt: new Date().toISOString(), items, job, gpuDone: 0, gpuFailed: 0, gpuFailure: null, reposts: 0, unreachable: 0 };
+    const state: BatchState = { batchId, space: b.space, dataset: b.dataset, protocol: b.protocol, createdAt: new Date().toISOString(), items, job, gpuDone: 0, gpuFailed: 0, gpuFailure: null, unreachable: 0 };
     return this.stub(batchId).start(state);
   }
 

@@ -25,8 +25,6 @@ export interface BatchState {
   gpuFailed: number;
   /** Set when the GPU function could not take the job: every GPU item failed with this. */
   gpuFailure: { readonly code: string; readonly message: string } | null;
-  /** Re-posts after stalls. */
-  reposts: number;
   /** Posts in a row that could not reach the GPU function. */
   unreachable: number;
   /** Re-posts in a row with no progress in between (absent in batches stored before it existed). */

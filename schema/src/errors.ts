@@ -44,13 +44,11 @@ export function maskError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError && !error.originalError) {
     return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code: "BAD_USER_INPUT" } });
   }
+  const path = error instanceof GraphQLError ? error.path : undefined;
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   // Pothos's own input checks (a malformed cursor, a negative `first`): the client's mistake.
-  if (original instanceof Error && original.name === "PothosValidationError") {
-    return new GraphQLError(original.message, { extensions: { code: "BAD_USER_INPUT" }, path: error instanceof GraphQLError ? error.path : undefined });
-  }
-  if (isApiError(original)) return new GraphQLError(original.message, { extensions: original.extensions, path: error instanceof GraphQLError ? error.path : undefined });
-  const path = error instanceof GraphQLError ? error.path : undefined;
+  if (original instanceof Error && original.name === "PothosValidationError") return new GraphQLError(original.message, { extensions: { code: "BAD_USER_INPUT" }, path });
+  if (isApiError(original)) return new GraphQLError(original.message, { extensions: original.extensions, path });
   if (isDasError(original)) {
     const mapped = fromDasError(original);
     return new GraphQLError(mapped.message, { extensions: mapped.extensions, path });

@@ -25,8 +25,8 @@ const ScoresLookupInput = builder.inputType("ScoresLookupInput", {
   }),
 });
 
-// Each loadable field dedupes its own keys; both hand them to the request's one score loader, so a
-// request that asks for `score` and `scores` together still reads S3 in one batch.
+// Each loadable field dedupes its own keys and hands them to the request's one score loader, so a key
+// asked for by both `score` and `scores` is read once (the two fields may resolve in separate batches).
 const loaderOptions = { cacheKeyFn: (l: Lookup) => l.location.key };
 const load = (lookups: Lookup[], ctx: SchemaContext) => scoreLoader(ctx).loadMany(lookups);
 
