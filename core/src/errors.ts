@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   "PAYLOAD_TOO_LARGE",
   "TIMEOUT",
   "GPU_UNAVAILABLE",
+  "STORAGE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
 
@@ -82,6 +83,8 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorClass>> = Object.freez
   PAYLOAD_TOO_LARGE: client(413),
   TIMEOUT: server(504),
   GPU_UNAVAILABLE: server(503),
+  /** S3 refused or could not be reached (credentials, endpoint, bucket). */
+  STORAGE_UNAVAILABLE: server(503),
   INTERNAL: server(500),
 });
 

@@ -51,3 +51,5 @@ export * from "./service/signing.js";
 export * from "./dtb/protocol.js";
 export * from "./dtb/record.js";
 export * from "./dtb/build.js";
+export * from "./dtb/catalog.js";
+export * from "./dtb/query.js";

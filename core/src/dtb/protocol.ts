@@ -92,10 +92,10 @@ export function dtbProtocolHash(p: DtbProtocol): Promise<string> {
 }
 
 /** Steps per epoch: the training images in whole batches (the last partial batch is dropped). */
-export const stepsPerEpoch = (p: DtbProtocol): number => Math.floor(p.split.trainImages / p.batchSize);
+export const stepsPerEpoch = (p: Pick<DtbProtocol, "split" | "batchSize">): number => Math.floor(p.split.trainImages / p.batchSize);
 
 /** The steps whose state a record holds: 0, the early steps, and each epoch's end. */
-export function recordedSteps(p: DtbProtocol): number[] {
+export function recordedSteps(p: Pick<DtbProtocol, "split" | "batchSize" | "epochs" | "earlySteps">): number[] {
   const per = stepsPerEpoch(p);
   const ends = Array.from({ length: p.epochs }, (_, e) => (e + 1) * per);
   return [...new Set([0, ...p.earlySteps.filter((s) => s > 0 && s < per * p.epochs), ...ends])].sort((a, b) => a - b);

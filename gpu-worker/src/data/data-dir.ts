@@ -52,11 +52,24 @@ export function loadScoringImages(dataset: string, dataDir: string): ImageSet {
   return set;
 }
 
-/** CIFAR-10 training (train-4000.bin) and test (test-10000-jpeg.bin) sets for training runs. */
-export function loadTrainingData(dataDir: string): { train: ImageSet; test: ImageSet } {
+/** Training and test files of a split, by name: DIR/cifar10/{name}.bin in the CIFAR-10 binary format. */
+export interface TrainingSplit {
+  readonly train: string;
+  readonly test: string;
+}
+
+/** The split `das train` and DTB-mini use: train-4000.bin and test-10000-jpeg.bin of ../shared/data. */
+export const SHARED_SPLIT: TrainingSplit = { train: "train-4000", test: "test-10000-jpeg" };
+
+/**
+ * CIFAR-10 training and test sets for training runs. The `paper` DTB protocol's train-50000 is the
+ * 50,000 CIFAR-10 training images in the same format (data_batch_1..5 concatenated): place it
+ * beside the others on a GPU machine.
+ */
+export function loadTrainingData(dataDir: string, split: TrainingSplit = SHARED_SPLIT): { train: ImageSet; test: ImageSet } {
   const dir = join(dataDir, "cifar10");
-  const train = join(dir, "train-4000.bin");
-  const test = join(dir, "test-10000-jpeg.bin");
+  const train = join(dir, `${split.train}.bin`);
+  const test = join(dir, `${split.test}.bin`);
   for (const f of [train, test]) {
     if (!existsSync(f)) {
       throw new DasError("INVALID_DATASET", `training needs ${f}; the bundled sample has scoring images only: pass --data-dir ../shared/data (or set DAS_DATA_DIR)`);

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ServiceException } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsCommand, PutObjectCommand, S3Client, type S3ServiceException } from "@aws-sdk/client-s3";
 import type { BlobStore } from "./blob-store.js";
 import type { ServeConfig } from "./config.js";
 
@@ -13,7 +13,7 @@ export class S3BlobStore implements BlobStore {
 
   constructor(
     s3: ServeConfig["s3"],
-    private readonly bucket = s3.bucket,
+    readonly bucket = s3.bucket,
   ) {
     this.client = new S3Client({
       region: s3.region,
@@ -48,14 +48,19 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /**
+   * ListObjects (v1, paged by Marker): s3rver 3.7's ListObjectsV2 answers 500 on Node 20 once a
+   * listing is truncated (its continuation-token cipher is gone from OpenSSL 3); AWS and R2 take both.
+   */
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+    let marker: string | undefined;
+    for (;;) {
+      const r = await this.client.send(new ListObjectsCommand({ Bucket: this.bucket, Prefix: prefix, Marker: marker }));
       for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = r.IsTruncated ? r.NextContinuationToken : undefined;
-    } while (token);
+      if (!r.IsTruncated || keys.length === 0) break;
+      marker = keys[keys.length - 1];
+    }
     return keys.sort();
   }
 

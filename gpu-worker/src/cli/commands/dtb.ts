@@ -2,25 +2,36 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { buildDtbRecord, DasError, DTB_PROTOCOLS, dtbArchitecture, dtbProtocolHash, ENGINE_VERSION, getDtbProtocol, parseCsv, parseDtbRecord, recordedSteps, requireColumn, stepsPerEpoch } from "@das/core";
+import { buildDtbRecord, DasError, DTB_PROTOCOLS, dtbArchitecture, dtbProtocolHash, ENGINE_VERSION, getDtbProtocol, parseCsv, parseDtbRecord, recordedSteps, requireColumn, stepsPerEpoch, type DtbRecord } from "@das/core";
 import { loadTrainingData, resolveDataDir } from "../../data/data-dir.js";
+import { DtbPublisher } from "../../dtb/publish.js";
+import { S3BlobStore } from "../../serve/s3-store.js";
 import { nodeRuntime } from "../../runtime/node-runtime.js";
 import { intFlag, providerFlag, requireFlag } from "../options.js";
 import { Progress } from "../progress.js";
 
 export const DTB_USAGE = `das dtb protocols
-das dtb build --protocol mini|smoke --genotypes FILE --out DIR [--limit N] [--data-dir DIR] [--threads T]
+das dtb build --protocol mini|paper|smoke --genotypes FILE --out DIR [--limit N] [--data-dir DIR] [--threads T]
   Builds Darts-training-bench records: trains each DARTS genotype of FILE (a CSV with a genotype
   column, e.g. ../shared/data/nb301/accuracy-dev.csv, or one genotype per line) under the protocol
   and writes DIR/{archId}.json with its states at initialisation, early steps and each epoch.
   Resumable: records already in DIR are kept, a record is written to a temporary name and renamed
-  when complete. Progress and an ETA on stderr; a summary line on stdout.`;
+  when complete. Progress and an ETA on stderr; a summary line on stdout.
+das dtb push --dir DIR [--bucket B] [--endpoint URL] [--region R]
+  Validates every record of DIR and writes it to S3 as dtb/{protocolHash}/{archId}.json, then
+  merges it into the protocol's index shards dtb/{protocolHash}/index/{0-f}.json. Pushing again
+  is harmless. S3 from the flags, else DAS_S3_ENDPOINT, DAS_S3_BUCKET (das), DAS_S3_REGION;
+  credentials from the AWS SDK's chain (AWS_ACCESS_KEY_ID, ...).
+das dtb reindex --protocol NAME [--bucket B] [--endpoint URL] [--region R]
+  Rebuilds a protocol's index shards from the records stored under it.`;
 
 export async function dtbCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "protocols") return protocolsCommand();
   if (sub === "build") return buildCommand(rest);
-  throw new DasError("INVALID_ARGUMENT", `das dtb: expected 'protocols' or 'build', got '${sub ?? ""}'\n\n${DTB_USAGE}`);
+  if (sub === "push") return pushCommand(rest);
+  if (sub === "reindex") return reindexCommand(rest);
+  throw new DasError("INVALID_ARGUMENT", `das dtb: expected 'protocols', 'build', 'push' or 'reindex', got '${sub ?? ""}'\n\n${DTB_USAGE}`);
 }
 
 async function protocolsCommand(): Promise<number> {
@@ -62,9 +73,6 @@ async function buildCommand(argv: string[]): Promise<number> {
     strict: true,
   });
   const protocol = getDtbProtocol(requireFlag("protocol", values.protocol));
-  if (protocol.split.train !== "train-4000") {
-    throw new DasError("INVALID_DATASET", `protocol '${protocol.name}' trains on ${protocol.split.train}, which this machine's data folder does not hold; it runs as a GPU-function job`);
-  }
   const out = requireFlag("out", values.out);
   const limit = values.limit === undefined ? Infinity : intFlag("limit", values.limit, 1);
   const hash = await dtbProtocolHash(protocol);
@@ -95,7 +103,7 @@ async function buildCommand(argv: string[]): Promise<number> {
 
   const threads = values.threads === undefined ? undefined : intFlag("threads", values.threads, 1, 256);
   const runtime = nodeRuntime({ provider: providerFlag(values.provider), threads });
-  const { train, test } = loadTrainingData(resolveDataDir(values["data-dir"]));
+  const { train, test } = loadTrainingData(resolveDataDir(values["data-dir"]), protocol.split);
   const info = { engineVersion: ENGINE_VERSION, runtime: runtime.runtime, provider: runtime.provider, device: `${cpus()[0]?.model ?? "cpu"} (${availableParallelism()} cores)` };
   const progress = new Progress(left.length, "dtb");
   let built = 0;
@@ -123,4 +131,66 @@ async function buildCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(JSON.stringify({ protocol: protocol.name, protocolHash: hash, out, total: todo.length, kept: done.length, built, failed }) + "\n");
   return failed > 0 ? 1 : 0;
+}
+
+const S3_FLAGS = { bucket: { type: "string" }, endpoint: { type: "string" }, region: { type: "string" } } as const;
+
+function s3Store(v: { bucket?: string; endpoint?: string; region?: string }): S3BlobStore {
+  const endpoint = v.endpoint ?? (process.env.DAS_S3_ENDPOINT || undefined);
+  if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint)) throw new DasError("INVALID_ARGUMENT", `--endpoint must be an http(s) URL, got '${endpoint}'`, { field: "endpoint" });
+  return new S3BlobStore({ endpoint, bucket: v.bucket ?? (process.env.DAS_S3_BUCKET || "das"), region: v.region ?? (process.env.DAS_S3_REGION || "us-east-1") });
+}
+
+/** S3's own failures (credentials, endpoint, bucket) as STORAGE_UNAVAILABLE, with the SDK's reason. */
+async function storage<T>(store: S3BlobStore, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof DasError) throw e;
+    const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new DasError("STORAGE_UNAVAILABLE", `S3 (bucket ${store.bucket}) failed: ${reason}; check --endpoint, --bucket and the AWS credentials (AWS_ACCESS_KEY_ID, ...)`, {}, { cause: e });
+  }
+}
+
+/** Every record of a directory, validated; a file whose name is not its record's archId is refused. */
+function readRecordDir(dir: string): DtbRecord[] {
+  const files = readdirSync(dir).filter((f) => /^[0-9a-f]{64}\.json$/.test(f)).sort();
+  if (files.length === 0) throw new DasError("INVALID_ARGUMENT", `${dir} holds no DTB records ({archId}.json)`, { field: "dir" });
+  return files.map((f) => {
+    let record: DtbRecord;
+    try {
+      record = parseDtbRecord(JSON.parse(readFileSync(join(dir, f), "utf8")));
+    } catch (e) {
+      throw new DasError("INVALID_ARGUMENT", `${join(dir, f)}: ${e instanceof Error ? e.message : String(e)}`, { field: "dir", file: f });
+    }
+    if (`${record.architecture.archId}.json` !== f) throw new DasError("INVALID_ARGUMENT", `${join(dir, f)} holds the record of ${record.architecture.archId}`, { field: "dir", file: f });
+    return record;
+  });
+}
+
+async function pushCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { dir: { type: "string" }, ...S3_FLAGS }, strict: true });
+  const records = readRecordDir(requireFlag("dir", values.dir));
+  const store = s3Store(values);
+  try {
+    const result = await storage(store, () => new DtbPublisher(store).publish(records));
+    process.stderr.write(`[dtb] pushed ${result.records} records and ${result.shards} index shards to s3://${store.bucket}/dtb/\n`);
+    process.stdout.write(JSON.stringify({ ...result, bucket: store.bucket }) + "\n");
+  } finally {
+    store.destroy();
+  }
+  return 0;
+}
+
+async function reindexCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { protocol: { type: "string" }, ...S3_FLAGS }, strict: true });
+  const hash = await dtbProtocolHash(getDtbProtocol(requireFlag("protocol", values.protocol)));
+  const store = s3Store(values);
+  try {
+    const result = await storage(store, () => new DtbPublisher(store).reindex(hash));
+    process.stdout.write(JSON.stringify({ ...result, bucket: store.bucket }) + "\n");
+  } finally {
+    store.destroy();
+  }
+  return 0;
 }
