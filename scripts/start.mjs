@@ -7,6 +7,7 @@
 // on its own, the others are stopped and this exits non-zero with its last output. Ctrl-C or
 // SIGTERM stops everything (each service's whole process group: wrangler's workerd too) and
 // exits 0; a second Ctrl-C skips the GPU function's drain. A second start reuses the data.
+// The first start loads the shipped DTB-mini (gpu-worker/data/dtb-mini) into s3 with `das dtb push`.
 // Plain Node, no dependencies. `das score` (npm run das -- score ...) stays the CLI.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
@@ -49,6 +50,7 @@ const services = [
     args: [join(ROOT, "node_modules/s3rver/bin/s3rver.js"), "-d", join(dataRoot, "s3"), "-a", HOST, "-p", String(ports.s3), "--configure-bucket", "das", "--silent"],
     env: process.env,
     ready: async () => (await get(`${s3Url}/das?list-type=2`)) === 200,
+    afterReady: loadDtbMini,
     timeoutMs: 60_000,
   },
   {
@@ -99,6 +101,26 @@ const services = [
     timeoutMs: 180_000,
   },
 ];
+
+/** `das dtb push` of the shipped DTB-mini, unless s3 already holds its index (a later start). */
+async function loadDtbMini(svc) {
+  const { DTB_PROTOCOLS, dtbProtocolHash } = await import(join(ROOT, "core/dist/index.js"));
+  const prefix = `dtb/${await dtbProtocolHash(DTB_PROTOCOLS.mini)}/index/`;
+  // ListObjects v1: s3rver 3.7's v2 listing fails on Node 20 when truncated (its continuation token cipher).
+  const listing = await (await fetch(`${s3Url}/das?max-keys=1&prefix=${encodeURIComponent(prefix)}`)).text();
+  if (listing.includes("<Key>")) return;
+  const push = spawn(process.execPath, [join(ROOT, "gpu-worker/dist/cli/main.js"), "dtb", "push", "--dir", join(ROOT, "gpu-worker/data/dtb-mini"), "--endpoint", s3Url, "--bucket", "das"], {
+    cwd: ROOT,
+    env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  push.stdout.on("data", (d) => (out += d));
+  push.stderr.on("data", (d) => String(d).split("\n").filter(Boolean).forEach((l) => print(svc, l)));
+  const code = await new Promise((r) => push.once("exit", r));
+  if (code !== 0) throw new Error(`das dtb push of DTB-mini exited ${code}`);
+  print(svc, `DTB-mini loaded: ${out.trim()}`);
+}
 
 async function get(url) {
   const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
@@ -240,6 +262,15 @@ async function main() {
       await sleep(200);
     }
     console.log(`[start] ${svc.name} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    if (svc.afterReady) {
+      try {
+        await svc.afterReady(svc);
+      } catch (e) {
+        console.error(`[start] ${svc.name}: ${e instanceof Error ? e.message : String(e)}`);
+        await shutdown(1);
+        return;
+      }
+    }
   }
 
   console.log(`

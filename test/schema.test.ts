@@ -32,6 +32,7 @@ function context(o: { authenticated?: boolean; scores: MemoryScores; created?: N
     authenticated: o.authenticated ?? false,
     scores: o.scores,
     uploads: { presignModelPut: () => Promise.reject(new Error("not here")), hasModel: async () => false },
+    dtb: { index: async () => [], records: async (keys) => keys.map(() => null) },
     batches: {
       create: async (b) => {
         o.created?.push(b);

@@ -8,12 +8,12 @@ import type { StoredScore } from "@das/schema";
 
 export const DEFAULT_MEMO_ENTRIES = 5000;
 
-export class ScoreMemo {
-  private readonly entries = new Map<string, StoredScore>();
+export class ScoreMemo<V = StoredScore> {
+  private readonly entries = new Map<string, V>();
 
   constructor(readonly capacity: number) {}
 
-  get(key: string): StoredScore | undefined {
+  get(key: string): V | undefined {
     const v = this.entries.get(key);
     if (v !== undefined) {
       // Re-insert: Map keeps insertion order, so the first key is the least recently used.
@@ -23,7 +23,7 @@ export class ScoreMemo {
     return v;
   }
 
-  set(key: string, value: StoredScore): void {
+  set(key: string, value: V): void {
     if (this.capacity <= 0) return;
     this.entries.delete(key);
     this.entries.set(key, value);

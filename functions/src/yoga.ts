@@ -4,6 +4,7 @@ import { maskError, schema, type SchemaContext } from "@das/schema";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { apiKeys, hasValidApiKey } from "./auth.js";
 import { EdgeBatches } from "./batch-service.js";
+import { S3DtbStore } from "./dtb-store.js";
 import type { Env } from "./env.js";
 import { Storage } from "./s3.js";
 
@@ -14,6 +15,7 @@ export interface ServerContext {
 
 let yoga: YogaServerInstance<ServerContext, SchemaContext> | undefined;
 let storage: Storage | undefined;
+let dtb: S3DtbStore | undefined;
 
 export function getYoga(): YogaServerInstance<ServerContext, SchemaContext> {
   yoga ??= createYoga<ServerContext, SchemaContext>({
@@ -33,12 +35,14 @@ export function getYoga(): YogaServerInstance<ServerContext, SchemaContext> {
     },
     context: async ({ request, env }) => {
       storage ??= new Storage(env);
+      dtb ??= new S3DtbStore(storage);
       const base = env.DAS_CALLBACK_BASE || new URL(request.url).origin;
       return {
         authenticated: await hasValidApiKey(request, apiKeys(env.DAS_API_KEYS)),
         scores: storage,
         uploads: storage,
         batches: new EdgeBatches(env, storage, base),
+        dtb,
       };
     },
   });

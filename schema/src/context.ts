@@ -3,7 +3,7 @@
  * over S3, the GPU function and the batch Durable Object; tests can implement
  * them over anything. The schema itself never touches storage or the network.
  */
-import type { ScoreLocation } from "@das/core";
+import type { DtbIndexEntry, DtbRecord, ScoreLocation } from "@das/core";
 
 /** A score record as stored: `das score --json`'s object plus the GPU function's `provenance`. */
 export type StoredScore = Readonly<Record<string, unknown>>;
@@ -90,10 +90,19 @@ export interface UploadService {
   hasModel(sha256: string): Promise<boolean>;
 }
 
+/** DTB records and their index (core/src/dtb/catalog.ts), read-only. */
+export interface DtbStore {
+  /** Every index entry of a protocol, from all its shards; empty when nothing was pushed. */
+  index(protocolHash: string): Promise<readonly DtbIndexEntry[]>;
+  /** Records at these keys, null where none is stored; same order. */
+  records(keys: readonly string[]): Promise<readonly (DtbRecord | null)[]>;
+}
+
 export interface SchemaContext {
   /** True when the request carried a valid API key. */
   readonly authenticated: boolean;
   readonly scores: ScoreStore;
   readonly batches: BatchService;
   readonly uploads: UploadService;
+  readonly dtb: DtbStore;
 }

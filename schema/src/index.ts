@@ -12,6 +12,7 @@ import "./types/lookup.js";
 import "./types/batch.js";
 import "./types/scoring.js";
 import "./types/progress.js";
+import "./types/dtb.js";
 
 export const schema = builder.toSchema();
 

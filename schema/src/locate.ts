@@ -21,6 +21,8 @@ export const API_LIMITS = Object.freeze({
   modelBytes: 64 * 1024 * 1024,
   /** Items per page of Batch.items. */
   itemsPage: 100,
+  /** Records per page of dtbRecords. */
+  dtbPage: 50,
 });
 
 /**

@@ -10,6 +10,17 @@ export const WORKER_TEST_SECRETS = {
   AWS_SECRET_ACCESS_KEY: "S3RVER",
 } as const;
 
+/** A shipped DTB-mini record as workers-setup.ts reads it from its file. */
+export interface DtbSummary {
+  readonly archId: string;
+  readonly genotype: string;
+  readonly protocolHash: string;
+  readonly finalTestAccuracy: number;
+  readonly params: number;
+  readonly initWot: number | null;
+  readonly states: number;
+}
+
 /** What workers-setup.ts provides: read with `inject("dasS3Endpoint")` from "vitest" (in tests or the pool options). */
 declare module "vitest" {
   export interface ProvidedContext {
@@ -20,5 +31,7 @@ declare module "vitest" {
     /** The Worker's DAS_GPU_URL, http://127.0.0.1:PORT: a port free at setup; nothing listens there unless something on the Node side starts a server on dasGpuPort. */
     dasGpuUrl: string;
     dasGpuPort: number;
+    /** The shipped DTB-mini records, pushed into that s3rver by `das dtb push` before the tests. */
+    dtbMini: DtbSummary[];
   }
 }
