@@ -16,6 +16,8 @@ export interface ServeConfig {
   /** "auto": CUDA when its provider library and a GPU are present, else CPU. */
   readonly provider: "cuda" | "cpu" | "auto";
   readonly itemTimeoutMs: number;
+  /** A DTB item trains a network: minutes on a CPU for `mini`, hours on a GPU for `paper`. */
+  readonly dtbItemTimeoutMs: number;
   readonly graceMs: number;
   /** JS heap cap of an uploaded model's child process. */
   readonly childHeapMb: number;
@@ -71,6 +73,7 @@ export function parseServeConfig(flags: { host?: string; port?: string }, env: R
     queueLimit: int(env, "DAS_GPU_QUEUE_LIMIT", 16, 1, 100_000),
     provider,
     itemTimeoutMs: int(env, "DAS_GPU_ITEM_TIMEOUT_MS", 120_000, 100, 3_600_000),
+    dtbItemTimeoutMs: int(env, "DAS_GPU_DTB_TIMEOUT_MS", 12 * 3_600_000, 1000, 7 * 24 * 3_600_000),
     graceMs: int(env, "DAS_GPU_GRACE_MS", 30_000, 0, 3_600_000),
     childHeapMb: int(env, "DAS_GPU_CHILD_HEAP_MB", 2048, 16, 1_000_000),
     childAddressSpaceMb: int(env, "DAS_GPU_CHILD_AS_MB", prlimit, 0, 100_000_000),

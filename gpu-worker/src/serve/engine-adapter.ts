@@ -26,9 +26,15 @@ import {
 import { ScoringSession } from "../cli/scoring-session.js";
 import { loadScoringImages, resolveDataDir } from "../data/data-dir.js";
 import { nodeRuntime } from "../runtime/node-runtime.js";
+import { DtbItemBuilder, type DtbItemSpec } from "./dtb-items.js";
 import { runModelChild, type ChildLimits } from "./model-process.js";
 
-export type JobItem = { readonly space: "nb201" | "nb101" | "darts"; readonly spec: string } | { readonly space: "onnx"; readonly model: string };
+export type JobItem =
+  | { readonly space: "nb201" | "nb101" | "darts"; readonly spec: string; readonly dtb?: DtbItemSpec }
+  | { readonly space: "onnx"; readonly model: string };
+
+/** A DTB item: a DARTS genotype to train under a DTB protocol (dtb-items.ts) rather than to score. */
+export const isDtbItem = (item: JobItem): item is { space: "darts"; spec: string; dtb: DtbItemSpec } => item.space === "darts" && item.dtb !== undefined;
 export interface JobProtocolInput {
   readonly batchSize?: number;
   readonly seed?: number;
@@ -123,7 +129,7 @@ export interface ScoreOptions {
 }
 
 export interface ItemScorer {
-  /** Validates and canonicalises an item; returns its archId and its S3 score key. Throws a coded error for invalid specs. */
+  /** Validates and canonicalises an item; returns its archId and the S3 key of its score (or DTB record). Throws a coded error for invalid specs. */
   keyFor(item: JobItem, protocol: JobProtocol): Promise<{ archId: string; key: string }>;
   score(item: JobItem, protocol: JobProtocol, options: ScoreOptions): Promise<ScoreRecord>;
   readonly info: EngineInfo;
@@ -155,19 +161,24 @@ export class EngineScorer implements ItemScorer {
   readonly info: EngineInfo;
   private readonly sessions = new Map<string, Promise<ScoringSession>>();
   private readonly threads: number;
+  private readonly dtb: DtbItemBuilder;
 
   constructor(private readonly o: EngineScorerOptions) {
     this.info = engineInfo(o.provider);
     this.threads = Math.max(1, Math.floor(availableParallelism() / o.concurrency));
+    this.dtb = new DtbItemBuilder({ provider: o.provider, threads: this.threads, info: this.info, dataDir: resolveDataDir() });
   }
 
-  /** The same location the edge computes (core's locateScore). */
+  /** The same location the edge computes (core's locateScore); a DTB item's record key. */
   async keyFor(item: JobItem, job: JobProtocol): Promise<{ archId: string; key: string }> {
+    if (isDtbItem(item)) return this.dtb.keyFor(item.spec, item.dtb);
     const { archId, key } = await locateScore(item.space, itemSpec(item), protocolInput(job));
     return { archId, key };
   }
 
   async score(item: JobItem, job: JobProtocol, options: ScoreOptions): Promise<ScoreRecord> {
+    // A DTB record carries its own build provenance (engine, runtime, provider, device, wall time).
+    if (isDtbItem(item)) return { ...(await withTimeout(this.dtb.build(item.spec, item.dtb), options.timeoutMs, "building the DTB record")) };
     const started = performance.now();
     const protocol = itemProtocol(item, job);
     let record: Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { DasError } from "@das/core";
+import { DasError, DTB_PROTOCOLS } from "@das/core";
 import { ITEM_SPACES, JOB_DATASETS, JOB_PROTOCOL_LIMITS, type JobItem, type JobProtocolInput } from "./engine-adapter.js";
 
 /** `POST /v1/jobs` body, checked. */
@@ -32,9 +32,19 @@ function item(v: unknown, index: number): JobItem {
     if (typeof v.model !== "string") throw bad(`items[${index}].model must be the SHA-256 (hex) of an uploaded model`, { ...at, field: "items.model" });
     return { space: "onnx", model: v.model };
   }
-  onlyKeys(v, ["space", "spec"], `items[${index}]`, { index });
+  onlyKeys(v, v.space === "darts" ? ["space", "spec", "dtb"] : ["space", "spec"], `items[${index}]`, { index });
   if (typeof v.spec !== "string" || v.spec.length > 10_000) throw bad(`items[${index}].spec must be a string (at most 10000 characters)`, { ...at, field: "items.spec" });
+  if (v.dtb !== undefined) return { space: "darts", spec: v.spec, dtb: dtbSpec(v.dtb, index) };
   return { space: v.space as "nb201" | "nb101" | "darts", spec: v.spec };
+}
+
+/** `"dtb": {"protocol": NAME}`: train the genotype under a DTB protocol instead of scoring it. */
+function dtbSpec(v: unknown, index: number): { protocol: string } {
+  const names = Object.keys(DTB_PROTOCOLS);
+  if (!isObject(v)) throw bad(`items[${index}].dtb must be an object {"protocol": ${names.map((n) => `"${n}"`).join(" | ")}}`, { index, field: "items.dtb" });
+  onlyKeys(v, ["protocol"], `items[${index}].dtb`, { index });
+  if (typeof v.protocol !== "string" || !names.includes(v.protocol)) throw bad(`items[${index}].dtb.protocol must be one of ${names.join(", ")}`, { index, field: "items.dtb.protocol" });
+  return { protocol: v.protocol };
 }
 
 function protocol(v: unknown): JobProtocolInput {
@@ -77,9 +87,12 @@ export function parseJobRequest(raw: Uint8Array, maxItems: number): JobRequest {
     }
     if (!ok) throw bad("callbackUrl must be an http(s) URL", { field: "callbackUrl" });
   }
+  const items = v.items.map(item);
+  const dtbAt = items.findIndex((i) => "dtb" in i && i.dtb !== undefined);
+  if (dtbAt >= 0 && v.dataset !== "cifar10") throw bad(`items[${dtbAt}] is a DTB item: DTB protocols train on cifar10, post it with dataset "cifar10"`, { index: dtbAt, field: "dataset" });
   return {
     batchId: v.batchId,
-    items: v.items.map(item),
+    items,
     dataset: v.dataset,
     protocol: protocol(v.protocol),
     callbackUrl: v.callbackUrl as string | undefined,

@@ -28,7 +28,7 @@ function setup(items: JobItem[]) {
   const blobs = new MemoryBlobStore();
   const calls: string[] = [];
   const batches = new BatchStore(blobs);
-  const runner = new JobRunner({ batches, blobs, scorer: fakeScorer(calls), queue: new JobQueue(2), itemTimeoutMs: 1000, callbacks: { secret: "x", attempts: 1, baseDelayMs: 1 }, log: () => {} });
+  const runner = new JobRunner({ batches, blobs, scorer: fakeScorer(calls), queue: new JobQueue(2), itemTimeoutMs: 1000, dtbItemTimeoutMs: 1000, callbacks: { secret: "x", attempts: 1, baseDelayMs: 1 }, log: () => {} });
   const manifest: Manifest = { batchId: "b", dataset: "cifar10", protocol, engineVersion: "test", items, createdAt: "now" };
   return { blobs, calls, batches, runner, manifest };
 }

@@ -2,7 +2,8 @@ import { BatchCallbacks, type CallbackOptions, type ProgressBody } from "./callb
 import type { BlobStore } from "./blob-store.js";
 import { putJson } from "./blob-store.js";
 import { type BatchStore, type BatchCounts, type ItemOutcome, type Manifest } from "./batch-store.js";
-import { toErrorBody, type ItemScorer } from "./engine-adapter.js";
+import { DtbPublisher } from "../dtb/publish.js";
+import { isDtbItem, toErrorBody, type ItemScorer } from "./engine-adapter.js";
 import type { JobQueue } from "./job-queue.js";
 
 export type BatchStatus = "running" | "finished" | "incomplete";
@@ -13,6 +14,8 @@ export interface JobRunnerOptions {
   readonly scorer: ItemScorer;
   readonly queue: JobQueue;
   readonly itemTimeoutMs: number;
+  /** Wall-clock limit of a DTB item (training a network, not scoring one). */
+  readonly dtbItemTimeoutMs: number;
   readonly callbacks: Omit<CallbackOptions, "log">;
   readonly log: (line: string) => void;
 }
@@ -38,7 +41,11 @@ export class JobRunner {
   /** Items scored by this process (score objects written), for logs and /healthz. */
   computed = 0;
 
-  constructor(private readonly o: JobRunnerOptions) {}
+  private readonly dtbIndex: DtbPublisher;
+
+  constructor(private readonly o: JobRunnerOptions) {
+    this.dtbIndex = new DtbPublisher(o.blobs);
+  }
 
   get activeBatches(): number {
     return this.active.size;
@@ -117,7 +124,10 @@ export class JobRunner {
     let outcome: ItemOutcome;
     try {
       const { key } = await this.o.scorer.keyFor(item, m.protocol);
-      await this.ensureScore(key, () => this.o.scorer.score(item, m.protocol, { timeoutMs: this.o.itemTimeoutMs }));
+      const timeoutMs = isDtbItem(item) ? this.o.dtbItemTimeoutMs : this.o.itemTimeoutMs;
+      await this.ensureScore(key, () => this.o.scorer.score(item, m.protocol, { timeoutMs }));
+      // Indexed whether built now or found stored: a crash between the record and its index entry heals here.
+      if (isDtbItem(item)) await storeCall(() => this.dtbIndex.indexStored(key));
       outcome = { key };
     } catch (e) {
       if (isStoreError(e)) throw e;

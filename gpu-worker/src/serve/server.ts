@@ -43,6 +43,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps = {}): P
     scorer,
     queue,
     itemTimeoutMs: config.itemTimeoutMs,
+    dtbItemTimeoutMs: config.dtbItemTimeoutMs,
     callbacks: { secret: config.secret, attempts: config.callbackAttempts, baseDelayMs: config.callbackBaseDelayMs },
     log,
   });
