@@ -15,7 +15,7 @@ import {
   validateModel,
   type RuntimeConfig,
 } from "../core/src/index.js";
-import { bundledCifar10 } from "./shared-data.js";
+import { bundledCifar10, bundledMnist } from "./shared-data.js";
 
 const runtime: RuntimeConfig = { ort, provider: "cpu", runtime: "onnxruntime-node", sessionOptions: { intraOpNumThreads: 2, logSeverityLevel: 3 } };
 const CELL = "|nor_conv_1x1~0|+|skip_connect~0|none~1|+|none~0|none~1|avg_pool_3x3~2|";
@@ -33,7 +33,8 @@ describe("score records", () => {
 
   it("an uploaded model's record is assembled in core: same metrics as scoreModel, sha256 as its id, the dataset from its input", async () => {
     const bytes = exportNetwork("nb201", CELL, 1);
-    const protocol = resolveModelProtocol({ batchSize: N });
+    // Weights kept: the record must equal scoreModel on the file as it is.
+    const protocol = resolveModelProtocol({ batchSize: N, weights: "keep" });
     expect(protocol).not.toHaveProperty("dataset");
     const loaded: string[] = [];
     const record = await scoreUploadedModel({
@@ -56,18 +57,28 @@ describe("score records", () => {
       arch: sha,
       archId: sha,
       dataset: "cifar10",
-      protocol: { ...DEFAULT_PROTOCOL, batchSize: N },
+      protocol: { ...DEFAULT_PROTOCOL, batchSize: N, weights: "keep", adapt: true },
+      weights: { mode: "keep" },
+      images: { source: "cifar10", sha256: await sha256Hex(new Uint8Array(images.buffer)) },
       wot: direct.wot,
       activationUnits: direct.activationUnits,
       params: direct.params,
       device: "cpu",
     });
-    expect(record.protocolHash).toBe(await protocolHash({ ...DEFAULT_PROTOCOL, batchSize: N }));
+    expect(record.protocolHash).toBe(await protocolHash({ ...DEFAULT_PROTOCOL, batchSize: N, weights: "keep", adapt: true }));
+    expect(record).not.toHaveProperty("inputAdaptation");
   });
 
-  it("refuses a dataset that does not fit the model's input", async () => {
+  it("adapts a dataset that does not fit the model's input, or refuses it with adaptation off", async () => {
     const bytes = exportNetwork("nb201", CELL, 1);
-    const protocol = resolveModelProtocol({ batchSize: N, dataset: "mnist" });
-    await expect(scoreUploadedModel({ bytes, protocol, images: () => bundledCifar10(), runtime })).rejects.toMatchObject({ code: "INPUT_SHAPE_MISMATCH" });
+    const mnist = () => bundledMnist();
+    const on = await scoreUploadedModel({ bytes, protocol: resolveModelProtocol({ batchSize: N, dataset: "mnist" }), images: mnist, runtime });
+    expect(on.inputAdaptation).toEqual({ from: [1, 28, 28], to: [3, 32, 32], resize: "bilinear", channels: "repeat" });
+    expect(on.images.source).toBe("mnist");
+    expect(Number.isFinite(on.wot)).toBe(true);
+    const off = resolveModelProtocol({ batchSize: N, dataset: "mnist", adapt: false });
+    await expect(scoreUploadedModel({ bytes, protocol: off, images: mnist, runtime })).rejects.toMatchObject({ code: "INPUT_SHAPE_MISMATCH" });
+    expect(() => resolveProtocol("nb201", { weights: "init" })).toThrow(/uploaded models only/);
+    expect(() => resolveModelProtocol({ weights: "random" })).toThrow(/weights must be one of init, keep/);
   });
 });

@@ -33,6 +33,8 @@ export { encodeModel, encodeGraphExtension } from "./onnx/encode.js";
 export * from "./onnx-models/limits.js";
 export * from "./onnx-models/validate.js";
 export * from "./onnx-models/score-model.js";
+export * from "./onnx-models/init-weights.js";
+export * from "./data/adapt-images.js";
 export * from "./engine/export.js";
 export { appendGradients } from "./autodiff/backward.js";
 export { GRADIENT_RULES } from "./autodiff/rules.js";

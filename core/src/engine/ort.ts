@@ -7,7 +7,7 @@ import type { InferenceSession, Tensor } from "onnxruntime-common";
  */
 export interface OrtModule {
   readonly InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
-  readonly Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => Tensor;
+  readonly Tensor: { new (type: "float32", data: Float32Array, dims: readonly number[]): Tensor; new (type: "float64", data: Float64Array, dims: readonly number[]): Tensor };
 }
 
 /** How a runtime is used: session options plus what to report in provenance. */

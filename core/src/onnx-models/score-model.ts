@@ -14,8 +14,10 @@ export interface ModelScore extends AtomicMetrics {
   /** Conv, Gemm and MatMul multiply-accumulates per image (+ bias outputs), from the shapes the run produced. */
   readonly flops: number;
   readonly reluCount: number;
-  /** "batch": one run over the whole batch; "per-image": a fixed batch of 1, run once per image. */
-  readonly mode: "batch" | "per-image";
+  /** "batch": one run over the whole batch; "per-image": a fixed batch of 1, run once per image; "chunked": a fixed batch of `chunk` images per run. */
+  readonly mode: "batch" | "per-image" | "chunked";
+  /** Images per run (the model's fixed batch, or the whole batch). */
+  readonly chunk: number;
   readonly layout: ImageInput["layout"];
 }
 
@@ -45,9 +47,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 /**
  * Scores a validated user model: appends a code tap (Flatten, Greater) to the
  * input of every Relu and a Shape to every Conv/Gemm/MatMul output, runs the
- * batch (at once when the batch dimension is free, one image at a time when
- * the model fixes it at 1, so a Reshape that hard-codes it stays correct),
- * and reduces the codes on the host with popcount.
+ * batch (at once when the batch dimension is free; in runs of the model's fixed
+ * batch B otherwise, the last run padded with repeated images whose rows are
+ * dropped, so a Reshape that hard-codes B stays correct), and reduces the codes
+ * of all N images on the host with popcount: the kernel is over the whole batch.
+ * `size` gives the images' height and width where the model leaves them free.
  */
 export async function scoreModel(
   bytes: Uint8Array,
@@ -56,12 +60,11 @@ export async function scoreModel(
   n: number,
   runtime: RuntimeConfig,
   timeoutMs: number,
+  size?: { readonly height: number; readonly width: number },
 ): Promise<ModelScore> {
   const { input } = plan;
-  const mode = input.batch === "dynamic" || input.batch === n ? "batch" : input.batch === 1 ? "per-image" : undefined;
-  if (!mode) {
-    throw new DasError("INVALID_MODEL_INPUT", `input '${input.name}' has a fixed batch of ${input.batch}; scoring needs a free batch dimension, ${n}, or 1`);
-  }
+  const chunk = input.batch === "dynamic" ? n : input.batch;
+  const mode = chunk === n ? "batch" : chunk === 1 ? "per-image" : "chunked";
   // Every name the model uses, so appended names cannot clash; one counter per prefix keeps naming linear.
   const m = plan.model;
   const taken = new Set([...m.nodes.flatMap((node) => [...node.outputs, node.name]), ...m.initializers.map((i) => i.name), ...m.inputs.map((i) => i.name), ...m.outputs.map((o) => o.name)]);
@@ -81,7 +84,13 @@ export async function scoreModel(
     const flat = fresh(`${TAP_PREFIX}flat`);
     const code = fresh(`${TAP_PREFIX}code`);
     nodes.push({ op: "Flatten", inputs: [r.name], outputs: [flat], name: flat, attrs: { axis: attr.int(1) } });
-    nodes.push({ op: "Greater", inputs: [flat, zero], outputs: [code], name: code });
+    let compared = flat;
+    if (input.dtype === "float64") {
+      // A float64 model's ReLUs may read float64 tensors: compared with the float32 zero after a cast (a no-op on float32).
+      compared = fresh(`${TAP_PREFIX}f32`);
+      nodes.push({ op: "Cast", inputs: [flat], outputs: [compared], name: compared, attrs: { to: attr.int(1) } });
+    }
+    nodes.push({ op: "Greater", inputs: [compared, zero], outputs: [code], name: code });
     outputs.push({ name: code, dtype: "bool" });
     return code;
   });
@@ -97,7 +106,10 @@ export async function scoreModel(
   merged.set(bytes);
   merged.set(extension, bytes.length);
 
-  const { channels: c, height: h, width: w } = input;
+  const c = input.channels;
+  const h = input.height === "dynamic" ? size?.height : input.height;
+  const w = input.width === "dynamic" ? size?.width : input.width;
+  if (h === undefined || w === undefined) throw new DasError("INTERNAL", `input '${input.name}' has a free height or width and no image size was given`);
   const dims = (b: number) => (input.layout === "NCHW" ? [b, c, h, w] : [b, h, w, c]);
   const work = () =>
     withSession(
@@ -108,18 +120,23 @@ export async function scoreModel(
         const fetch = [...codes, ...shapes];
         const codeBytes = codes.map(() => [] as Uint8Array[]);
         let shapeValues: number[][] = [];
-        const runs = mode === "batch" ? [{ data, b: n }] : Array.from({ length: n }, (_, i) => ({ data: data.subarray(i * c * h * w, (i + 1) * c * h * w), b: 1 }));
         let codeTotal = 0;
-        for (const r of runs) {
-          const out = await session.run({ [input.name]: new runtime.ort.Tensor("float32", r.data, dims(r.b)) }, fetch);
+        for (let start = 0; start < n; start += chunk) {
+          const valid = Math.min(chunk, n - start);
+          const run = chunkOf(data, start, valid, chunk, c * h * w);
+          const feed = input.dtype === "float64" ? new runtime.ort.Tensor("float64", Float64Array.from(run), dims(chunk)) : new runtime.ort.Tensor("float32", run, dims(chunk));
+          const out = await session.run({ [input.name]: feed }, fetch);
           codes.forEach((name, k) => {
             // Codes are rows per image: a Relu whose input does not carry the batch on axis 0 cannot be scored.
-            if (out[name].dims[0] !== r.b) {
-              throw new DasError("INVALID_MODEL_GRAPH", `the input of Relu-read tensor '${plan.reluInputs[k].name}' has ${out[name].dims[0]} rows for a batch of ${r.b}: its first axis is not the batch`);
+            if (out[name].dims[0] !== chunk) {
+              throw new DasError("INVALID_MODEL_GRAPH", `the input of Relu-read tensor '${plan.reluInputs[k].name}' has ${out[name].dims[0]} rows for a batch of ${chunk}: its first axis is not the batch`);
             }
-            codeTotal += out[name].data.length;
+            const rows = out[name].data as Uint8Array;
+            // Padding rows (repeated images of a short last run) are dropped.
+            const kept = valid === chunk ? rows : rows.subarray(0, (rows.length / chunk) * valid);
+            codeTotal += kept.length;
             if (codeTotal > MAX_CODE_BYTES) throw new DasError("MODEL_TOO_LARGE", `the model's ReLU inputs exceed ${MAX_CODE_BYTES} bytes of codes for the batch`);
-            codeBytes[k].push(out[name].data as Uint8Array);
+            codeBytes[k].push(kept);
           });
           shapeValues = shapes.map((name) => Array.from(out[name].data as BigInt64Array, Number));
         }
@@ -127,7 +144,7 @@ export async function scoreModel(
       },
       {
         createError: (e) => new DasError("INVALID_MODEL_GRAPH", `onnxruntime refused the model: ${(e as Error).message.split("\n")[0]}`, {}, { cause: e }),
-        runError: (e) => new DasError("INVALID_MODEL_GRAPH", `the model failed to run on a [${dims(mode === "batch" ? n : 1).join(", ")}] batch: ${(e as Error).message.split("\n")[0]}`, {}, { cause: e }),
+        runError: (e) => new DasError("INVALID_MODEL_GRAPH", `the model failed to run on a [${dims(chunk).join(", ")}] batch: ${(e as Error).message.split("\n")[0]}`, {}, { cause: e }),
       },
     );
   const { codeBytes, shapeValues } = await withTimeout(work(), timeoutMs, "scoring the model");
@@ -148,11 +165,21 @@ export async function scoreModel(
   return {
     ...metrics,
     params: plan.params,
-    flops: flopsFromShapes(plan, weightedNodes, shapeValues, mode === "batch" ? n : 1),
+    flops: flopsFromShapes(plan, weightedNodes, shapeValues, chunk),
     reluCount: plan.reluInputs.reduce((a, r) => a + r.multiplicity, 0),
     mode,
+    chunk,
     layout: input.layout,
   };
+}
+
+/** Images [start, start + valid) as one run of `chunk` images, padded by repeating the run's own images. */
+function chunkOf(data: Float32Array, start: number, valid: number, chunk: number, imageSize: number): Float32Array {
+  const own = data.subarray(start * imageSize, (start + valid) * imageSize);
+  if (valid === chunk) return own;
+  const run = new Float32Array(chunk * imageSize);
+  for (let i = 0; i < chunk; i++) run.set(own.subarray((i % valid) * imageSize, ((i % valid) + 1) * imageSize), i * imageSize);
+  return run;
 }
 
 function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

@@ -2,14 +2,17 @@ import { scoringBatch, type ImageSet } from "../data/cifar10.js";
 import { ENGINE_VERSION, dasValue, runtimeDevice, type DasValue, type ScoreProvenance } from "../engine/score-architecture.js";
 import type { RuntimeConfig } from "../engine/ort.js";
 import { DasError } from "../errors.js";
-import { datasetForShape, getDataset, type DatasetInfo, type DatasetName } from "../protocol/datasets.js";
+import { DATASET_NAMES, datasetForShape, getDataset, type DatasetInfo, type DatasetName } from "../protocol/datasets.js";
 import { protocolHash, resolveProtocol, UPLOADED_MODEL_SPACE, type ProtocolInput, type ScoringProtocol } from "../protocol/scoring-protocol.js";
 import { defaultDasRule } from "../scoring/das-defaults.js";
 import type { DasRule } from "../scoring/das-rules.js";
 import { sha256Hex } from "../util/hash.js";
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from "./limits.js";
+import { adaptImages, type ImageShape, type InputAdaptation } from "../data/adapt-images.js";
+import { decodeModel } from "../onnx/decode.js";
+import { initialiseWeights } from "./init-weights.js";
 import { scoreModel, type ModelScore } from "./score-model.js";
-import { validateModel } from "./validate.js";
+import { checkInformativeWeights, validateModel, type ImageInput } from "./validate.js";
 
 /** A protocol for uploaded models: without a dataset, the one matching the model's input shape is used. */
 export type UploadedModelProtocol = Omit<ScoringProtocol, "dataset"> & { readonly dataset?: DatasetName };
@@ -31,6 +34,10 @@ export interface UploadedModelRequest {
   readonly name?: string;
   readonly limits?: ModelLimits;
   readonly dasRule?: DasRule;
+  /** The user's own scoring batch (normalised NCHW float32, at least batchSize images); protocol.images is its SHA-256. */
+  readonly customImages?: { readonly images: Float32Array; readonly shape: ImageShape; readonly sha256: string };
+  /** Told what adaptation was applied (the CLI announces it on stderr). */
+  readonly onAdapt?: (a: InputAdaptation) => void;
 }
 
 /** The score record of an uploaded model: the metrics of a search-space score, `arch` and `archId` its sha256. */
@@ -52,29 +59,38 @@ export interface UploadedModelScore extends ScoreProvenance {
   readonly flops: number;
   readonly reluCount: number;
   readonly mode: ModelScore["mode"];
+  readonly chunk: number;
   readonly layout: ModelScore["layout"];
   readonly opset: number;
+  /** What the weights were: re-drawn (how many, which were kept, BatchNorms switched to batch statistics) or the file's. */
+  readonly weights: { readonly mode: "keep" } | { readonly mode: "init"; readonly redrawn: number; readonly kept: readonly string[]; readonly batchNorms: number };
+  /** The scoring batch: the dataset it came from ("custom" for --images) and the SHA-256 of its float32 values. */
+  readonly images: { readonly source: string; readonly sha256: string };
+  /** Present when the images were resized or their channels mapped to the model's input. */
+  readonly inputAdaptation?: InputAdaptation;
   readonly tapStrategy: "bits";
 }
 
-/** The data set a model is scored on: the protocol's, else the one its input shape matches; refused when they disagree. */
-function datasetOf(protocol: UploadedModelProtocol, channels: number, height: number, width: number): DatasetInfo {
-  const shape = `${channels}x${height}x${width}`;
-  if (protocol.dataset === undefined) {
-    const found = datasetForShape(channels, height, width);
-    if (!found) throw new DasError("INPUT_SHAPE_MISMATCH", `the model takes ${shape} images; no data set matches (cifar10 is 3x32x32, mnist 1x28x28)`);
-    return found;
-  }
-  const info = getDataset(protocol.dataset);
-  if (info.channels !== channels || info.height !== height || info.width !== width) {
-    throw new DasError("INPUT_SHAPE_MISMATCH", `the model takes ${shape} images but ${info.name} has ${info.channels}x${info.height}x${info.width}`);
-  }
-  return info;
+/** The data set a model is scored on: the protocol's, else the one its input matches, else (adapting) the one with its channel count. */
+function datasetOf(protocol: UploadedModelProtocol, input: ImageInput): DatasetInfo {
+  if (protocol.dataset !== undefined) return getDataset(protocol.dataset);
+  const { channels, height, width } = input;
+  const exact = height !== "dynamic" && width !== "dynamic" ? datasetForShape(channels, height, width) : DATASET_NAMES.map(getDataset).find((d) => d.channels === channels);
+  if (exact) return exact;
+  if (protocol.adapt !== false) return getDataset(channels === 1 ? "mnist" : "cifar10");
+  throw new DasError("INPUT_SHAPE_MISMATCH", `the model takes ${channels}x${height}x${width} images; no data set matches (cifar10 is 3x32x32, mnist 1x28x28): score it without --no-adapt, or with --images`);
+}
+
+/** The shape the model is run on: its own, the images' height and width where it leaves them free. */
+function targetShape(input: ImageInput, source: ImageShape): ImageShape {
+  return { channels: input.channels, height: input.height === "dynamic" ? source.height : input.height, width: input.width === "dynamic" ? source.width : input.width };
 }
 
 /**
  * Validates, taps and scores an uploaded ONNX model, and assembles its score
- * record: what `das score --space onnx` prints and the service stores.
+ * record: what `das score --space onnx` prints and the service stores. Under
+ * `weights: "init"` (the default) the weights are re-drawn first (init-weights.ts);
+ * images of another size or channel count are adapted unless `adapt` is false.
  *
  * @example
  * const record = await scoreUploadedModel({ bytes, protocol: resolveModelProtocol({ batchSize: 64 }), images: loadSet, runtime });
@@ -85,16 +101,51 @@ export async function scoreUploadedModel(req: UploadedModelRequest): Promise<Upl
   const { bytes, runtime } = req;
   if (bytes.length > limits.maxBytes) throw new DasError("MODEL_TOO_LARGE", `model is ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
   const plan = validateModel(bytes, limits);
-  const { channels, height, width } = plan.input;
-  const info = datasetOf(req.protocol, channels, height, width);
+  const weightsMode = req.protocol.weights ?? "init";
+  if (weightsMode === "keep") checkInformativeWeights(plan);
+  const info = datasetOf(req.protocol, plan.input);
   const { dataset: _, ...rest } = req.protocol;
   const protocol: ScoringProtocol = { dataset: info.name, ...rest };
-  const set = await req.images(info);
-  if (set.shape.join("x") !== `${info.channels}x${info.height}x${info.width}`) {
-    throw new DasError("INVALID_DATASET", `the ${info.name} images loaded are ${set.shape.join("x")}, not ${info.channels}x${info.height}x${info.width}`);
+
+  // The scoring batch: the user's own images, or the dataset's, normalised as the dataset is.
+  let source: { images: Float32Array; shape: ImageShape; sha256: string; origin: string };
+  if ((req.customImages?.sha256 ?? undefined) !== protocol.images) {
+    throw new DasError("INVALID_ARGUMENT", "protocol.images must be the SHA-256 of the custom images given, and only given with them", { field: "images" });
   }
-  const images = scoringBatch(set, protocol.batchSize, protocol.seed, info.mean, info.std);
-  const s = await scoreModel(bytes, plan, images, protocol.batchSize, runtime, limits.timeoutMs);
+  if (req.customImages) {
+    const c = req.customImages;
+    if (c.images.length < protocol.batchSize * c.shape.channels * c.shape.height * c.shape.width) {
+      throw new DasError("INVALID_DATASET", `the scoring batch needs ${protocol.batchSize} images; the images given hold ${c.images.length / (c.shape.channels * c.shape.height * c.shape.width)}`);
+    }
+    source = { images: c.images.subarray(0, protocol.batchSize * c.shape.channels * c.shape.height * c.shape.width), shape: c.shape, sha256: c.sha256, origin: "custom" };
+  } else {
+    const set = await req.images(info);
+    if (set.shape.join("x") !== `${info.channels}x${info.height}x${info.width}`) {
+      throw new DasError("INVALID_DATASET", `the ${info.name} images loaded are ${set.shape.join("x")}, not ${info.channels}x${info.height}x${info.width}`);
+    }
+    const images = scoringBatch(set, protocol.batchSize, protocol.seed, info.mean, info.std);
+    source = { images, shape: { channels: info.channels, height: info.height, width: info.width }, sha256: await sha256Hex(new Uint8Array(images.buffer, images.byteOffset, images.byteLength)), origin: info.name };
+  }
+  const target = targetShape(plan.input, source.shape);
+  let images = source.images;
+  let inputAdaptation: InputAdaptation | undefined;
+  if (target.channels !== source.shape.channels || target.height !== source.shape.height || target.width !== source.shape.width) {
+    const shape = (s: ImageShape) => `${s.channels}x${s.height}x${s.width}`;
+    if (protocol.adapt === false) throw new DasError("INPUT_SHAPE_MISMATCH", `the model takes ${shape(target)} images but the ${source.origin} images are ${shape(source.shape)} (adaptation is off)`);
+    ({ images, adaptation: inputAdaptation } = adaptImages(source.images, protocol.batchSize, source.shape, target));
+    req.onAdapt?.(inputAdaptation);
+  }
+
+  let scored = { bytes, plan };
+  let params = plan.params;
+  let weights: UploadedModelScore["weights"] = { mode: "keep" };
+  if (weightsMode === "init") {
+    const init = initialiseWeights(bytes, plan.model, protocol.seed, plan.opset);
+    scored = { bytes: init.bytes, plan: { ...plan, model: decodeModel(init.bytes) } };
+    weights = { mode: "init", redrawn: init.redrawn, kept: init.kept, batchNorms: init.batchNorms };
+    params += init.addedParams;
+  }
+  const s = await scoreModel(scored.bytes, scored.plan, images, protocol.batchSize, runtime, limits.timeoutMs, target);
   const sha = await sha256Hex(bytes);
   return {
     space: UPLOADED_MODEL_SPACE,
@@ -110,12 +161,16 @@ export async function scoreUploadedModel(req: UploadedModelRequest): Promise<Upl
     wot: s.wot,
     das: dasValue(req.dasRule ?? defaultDasRule(UPLOADED_MODEL_SPACE), s),
     singular: s.singular,
-    params: s.params,
+    params,
     flops: s.flops,
     reluCount: s.reluCount,
     mode: s.mode,
+    chunk: s.chunk,
     layout: s.layout,
     opset: plan.opset,
+    weights,
+    images: { source: source.origin, sha256: source.sha256 },
+    ...(inputAdaptation ? { inputAdaptation } : {}),
     durationMs: performance.now() - started,
     provider: runtime.provider,
     runtime: runtime.runtime,

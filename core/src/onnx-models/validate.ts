@@ -4,10 +4,13 @@ import { ALLOWED_OPS, DEFAULT_MODEL_LIMITS, type ModelLimits } from "./limits.js
 
 export interface ImageInput {
   readonly name: string;
+  /** float64 inputs (some Keras exports) are fed as float64; every ReLU tap casts its codes' input to float32. */
+  readonly dtype: "float32" | "float64";
   readonly layout: "NCHW" | "NHWC";
   readonly channels: number;
-  readonly height: number;
-  readonly width: number;
+  /** Fixed sizes, or "dynamic" when the dimension is symbolic (it then takes the dataset's size). */
+  readonly height: number | "dynamic";
+  readonly width: number | "dynamic";
   /** A fixed batch size, or "dynamic" when the dimension is symbolic. */
   readonly batch: number | "dynamic";
 }
@@ -23,6 +26,7 @@ export interface ModelPlan {
 }
 
 const FLOAT = 1;
+const DOUBLE = 11;
 
 function fail(code: ConstructorParameters<typeof DasError>[0], message: string, details: Record<string, unknown> = {}): never {
   throw new DasError(code, message, details);
@@ -74,7 +78,7 @@ function imageInput(m: DecodedModel, limits: ModelLimits): ImageInput {
     fail("INVALID_MODEL_INPUT", `expected exactly one image input, found ${candidates.length} (${candidates.map((c) => c.name).join(", ") || "none"})`);
   }
   const inp = candidates[0];
-  if (inp.elemType !== FLOAT) fail("INVALID_MODEL_INPUT", `input '${inp.name}' must be float32 (element type ${inp.elemType})`);
+  if (inp.elemType !== FLOAT && inp.elemType !== DOUBLE) fail("INVALID_MODEL_INPUT", `input '${inp.name}' must be float32 or float64 (element type ${inp.elemType}): images are real-valued`);
   if (inp.dims.length !== 4) fail("INVALID_MODEL_INPUT", `input '${inp.name}' must be a 4-D image batch [N, C, H, W] or [N, H, W, C], found rank ${inp.dims.length}`);
   const [b, d1, d2, d3] = inp.dims;
   const isChannels = (d: unknown) => d === 1 || d === 3;
@@ -85,12 +89,13 @@ function imageInput(m: DecodedModel, limits: ModelLimits): ImageInput {
   if (isChannels(d1) && !isChannels(d3)) [layout, channels, height, width] = ["NCHW", d1, d2, d3];
   else if (isChannels(d3) && !isChannels(d1)) [layout, channels, height, width] = ["NHWC", d3, d1, d2];
   else fail("INVALID_MODEL_INPUT", `cannot tell the channel axis of input '${inp.name}' ${JSON.stringify(inp.dims)}: expected 1 or 3 channels first or last`);
-  for (const [side, v] of [["height", height], ["width", width]] as const) {
-    if (typeof v !== "number" || v < 1) fail("INVALID_MODEL_INPUT", `input '${inp.name}' needs a fixed ${side}, found ${JSON.stringify(v)}`);
-    if (v > limits.maxInputSide) fail("INVALID_MODEL_INPUT", `input '${inp.name}' ${side} ${v} exceeds the limit of ${limits.maxInputSide}`);
+  // A symbolic (or absent, or non-positive) size is free: the images keep their own.
+  const side = (v: unknown): number | "dynamic" => (typeof v === "number" && v > 0 ? v : "dynamic");
+  for (const [name, v] of [["height", side(height)], ["width", side(width)]] as const) {
+    if (v !== "dynamic" && v > limits.maxInputSide) fail("INVALID_MODEL_INPUT", `input '${inp.name}' ${name} ${v} exceeds the limit of ${limits.maxInputSide}`);
   }
   const batch = typeof b === "number" && b > 0 ? b : "dynamic";
-  return { name: inp.name, layout, channels, height: height as number, width: width as number, batch };
+  return { name: inp.name, dtype: inp.elemType === DOUBLE ? "float64" : "float32", layout, channels, height: side(height), width: side(width), batch };
 }
 
 /**
@@ -142,13 +147,20 @@ export function validateModel(bytes: Uint8Array, limits: ModelLimits = DEFAULT_M
       activations: [...new Set(model.nodes.map((n) => n.op).filter((op) => ["Selu", "Elu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "HardSwish"].includes(op)))],
     });
   }
-  // Structural exports (caffe2 "light" models) fill every weight with one value, in an
-  // initializer or through ConstantOfShape: their activation codes say nothing about the architecture.
+  return { model, opset, input, reluInputs: [...counts].map(([name, multiplicity]) => ({ name, multiplicity })), params };
+}
+
+/**
+ * For `--weights keep`: structural exports (caffe2 "light" models) fill every weight with one
+ * value, in an initializer or through ConstantOfShape; their activation codes would say nothing
+ * about the architecture, so they are refused (`--weights init` re-draws them instead).
+ */
+export function checkInformativeWeights(plan: ModelPlan): void {
+  const { model } = plan;
   const constant = new Set(model.nodes.filter((n) => n.op === "ConstantOfShape").flatMap((n) => n.outputs));
   for (const i of model.initializers) if (i.floats && i.floats.length > 1 && i.floats.every((v) => v === i.floats![0])) constant.add(i.name);
   const weighted = model.nodes.filter((n) => ["Conv", "ConvTranspose", "Gemm", "MatMul"].includes(n.op));
   if (weighted.length > 0 && weighted.every((n) => constant.has(n.inputs[1]))) {
-    fail("DEGENERATE_WEIGHTS", `every weight of the ${weighted.length} Conv/Gemm/MatMul nodes is a constant fill (e.g. '${weighted[0].inputs[1]}'): activation codes would not describe the architecture; export the model with its initialised weights`);
+    fail("DEGENERATE_WEIGHTS", `every weight of the ${weighted.length} Conv/Gemm/MatMul nodes is a constant fill (e.g. '${weighted[0].inputs[1]}'): activation codes would not describe the architecture; score it with --weights init, or export the model with its initialised weights`);
   }
-  return { model, opset, input, reluInputs: [...counts].map(([name, multiplicity]) => ({ name, multiplicity })), params };
 }

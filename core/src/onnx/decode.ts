@@ -25,6 +25,8 @@ export interface DecodedInitializer {
   readonly dataType: number;
   /** float32 values when stored as raw_data or float_data (for the constant-weight check). */
   readonly floats?: Float32Array;
+  /** int64 values (shapes, axes), when stored as raw_data or int64_data and short (at most 64). */
+  readonly ints?: readonly number[];
   /** The data lives in an external file (refused: uploads must be self-contained). */
   readonly external: boolean;
 }
@@ -122,6 +124,9 @@ function readValueInfo(r: ProtoReader): DecodedValueInfo {
 }
 
 const FLOAT = 1;
+const INT64 = 7;
+/** int64 tensors decoded to numbers only when this short: shapes and axes, not data. */
+const MAX_INTS = 64;
 
 function readInitializer(r: ProtoReader): DecodedInitializer {
   const dims: number[] = [];
@@ -130,6 +135,7 @@ function readInitializer(r: ProtoReader): DecodedInitializer {
   let raw: Uint8Array | undefined;
   let external = false;
   const floatData: number[] = [];
+  const intData: number[] = [];
   while (!r.done) {
     const { field, wire } = r.tag();
     if (field === 1) r.ints(wire, dims);
@@ -144,12 +150,21 @@ function readInitializer(r: ProtoReader): DecodedInitializer {
       const p = r.sub();
       while (!p.done) floatData.push(p.float32());
     } else if (field === 4 && wire === 5) floatData.push(r.float32());
+    else if (field === 7 && wire === 2) {
+      const p = r.sub();
+      while (!p.done && intData.length <= MAX_INTS) intData.push(p.int());
+    } else if (field === 7 && wire === 0) intData.push(r.int());
     else r.skip(wire);
   }
   let floats: Float32Array | undefined;
   if (dataType === FLOAT && raw && raw.length % 4 === 0) floats = new Float32Array(new Uint8Array(raw).buffer); // a copy: raw may be a view of a pooled buffer
   else if (dataType === FLOAT && floatData.length) floats = Float32Array.from(floatData);
-  return { name, dims, dataType, floats, external };
+  let ints: number[] | undefined;
+  if (dataType === INT64 && raw && raw.length % 8 === 0 && raw.length <= 8 * MAX_INTS) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    ints = Array.from({ length: raw.length / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
+  } else if (dataType === INT64 && intData.length && intData.length <= MAX_INTS) ints = intData;
+  return { name, dims, dataType, floats, ints, external };
 }
 
 /**

@@ -122,6 +122,14 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Bytes already protobuf-encoded (whole fields, tags included), copied as they are. */
+  verbatim(encoded: Uint8Array): this {
+    this.ensure(encoded.length);
+    this.buf.set(encoded, this.pos);
+    this.pos += encoded.length;
+    return this;
+  }
+
   finish(): Uint8Array {
     // A view, not a copy: the runtime copies the model bytes anyway.
     return this.buf.subarray(0, this.pos);

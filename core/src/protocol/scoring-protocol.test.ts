@@ -16,7 +16,8 @@ const codeOf = (f: () => unknown) => {
 describe("resolveProtocol", () => {
   it("fills the reference protocol's defaults", () => {
     expect(resolveProtocol("nb201", {})).toEqual(DEFAULT_PROTOCOL);
-    expect(resolveProtocol("onnx", { dataset: "mnist", batchSize: 16 })).toEqual({ ...DEFAULT_PROTOCOL, dataset: "mnist", batchSize: 16 });
+    // Uploaded models: the weights re-drawn (the architecture at initialisation) and images adapted, unless asked otherwise.
+    expect(resolveProtocol("onnx", { dataset: "mnist", batchSize: 16 })).toEqual({ ...DEFAULT_PROTOCOL, dataset: "mnist", batchSize: 16, weights: "init", adapt: true });
   });
 
   it("maps width and depth to each space's size overrides", () => {

@@ -28,7 +28,16 @@ export interface ScoringProtocol {
   readonly overrides: Readonly<Record<string, number>>;
   /** Absent (or steps 0): scored at initialisation. */
   readonly fastTrain?: FastTrainSettings;
+  /** Uploaded models only: "init" re-draws the weights (the architecture at initialisation), "keep" scores the file's own. */
+  readonly weights?: ModelWeights;
+  /** Uploaded models only: images resized and channels mapped to the model's input when they differ. */
+  readonly adapt?: boolean;
+  /** Uploaded models only: SHA-256 of the user's own scoring batch, when not the dataset's. */
+  readonly images?: string;
 }
+
+export const MODEL_WEIGHTS = ["init", "keep"] as const;
+export type ModelWeights = (typeof MODEL_WEIGHTS)[number];
 
 /** A protocol as a request or a command line gives it: every field optional, nothing validated yet. */
 export interface ProtocolInput {
@@ -41,6 +50,9 @@ export interface ProtocolInput {
   ftCheckpoints?: number[];
   width?: number;
   depth?: number;
+  weights?: string;
+  adapt?: boolean;
+  images?: string;
 }
 
 /** The space of uploaded ONNX models: no size overrides, no fast training. */
@@ -125,7 +137,21 @@ export function resolveProtocol(space: string, input: ProtocolInput): ScoringPro
   const seed = input.seed === undefined ? DEFAULT_PROTOCOL.seed : bounded("seed", input.seed);
   const overrides = sizeOverridesFor(space, input.width, input.depth);
   const fastTrain = resolveFastTrain(space, input);
-  return { dataset: info.name, batchSize, seed, overrides, ...(fastTrain ? { fastTrain } : {}) };
+  return { dataset: info.name, batchSize, seed, overrides, ...(fastTrain ? { fastTrain } : {}), ...modelOptions(space, input) };
+}
+
+/** weights, adapt and images: defaults for uploaded models (init, adapt), refused for the search spaces. */
+function modelOptions(space: string, input: ProtocolInput): Pick<ScoringProtocol, "weights" | "adapt" | "images"> {
+  if (space !== UPLOADED_MODEL_SPACE) {
+    const given = (["weights", "adapt", "images"] as const).find((k) => input[k] !== undefined);
+    if (given) throw invalid(given, `applies to uploaded models only; the ${space} networks are built at initialisation from the seed`);
+    return {};
+  }
+  const weights = input.weights ?? "init";
+  if (!(MODEL_WEIGHTS as readonly string[]).includes(weights)) throw invalid("weights", `must be one of ${MODEL_WEIGHTS.join(", ")}, got '${String(input.weights)}'`);
+  if (input.adapt !== undefined && typeof input.adapt !== "boolean") throw invalid("adapt", `must be true or false, got '${String(input.adapt)}'`);
+  if (input.images !== undefined && !/^[0-9a-f]{64}$/.test(input.images)) throw invalid("images", "must be the SHA-256 (hex) of the scoring batch");
+  return { weights: weights as ModelWeights, adapt: input.adapt ?? true, ...(input.images ? { images: input.images } : {}) };
 }
 
 /** The engine's fast-training protocol (without checkpoints) of a protocol, if it trains. */
@@ -159,6 +185,10 @@ export function canonicalProtocol(p: ScoringProtocol): Record<string, unknown> {
     batchSize: p.batchSize ?? DEFAULT_PROTOCOL.batchSize,
     seed: p.seed ?? DEFAULT_PROTOCOL.seed,
     overrides: p.overrides ?? {},
+    // Uploaded models' options; absent for the search spaces, whose hashes stay as they were.
+    ...(p.weights !== undefined ? { weights: p.weights } : {}),
+    ...(p.adapt !== undefined ? { adapt: p.adapt } : {}),
+    ...(p.images !== undefined ? { images: p.images } : {}),
   };
   const ft = p.fastTrain;
   if (!ft || !ft.steps) return base;
