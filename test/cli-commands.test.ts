@@ -84,7 +84,7 @@ describe("the search spaces through the CLI", () => {
 });
 
 describe("MNIST", () => {
-  it("scores a 1x28x28 ONNX model on the bundled MNIST images, with or without --dataset mnist, and refuses it on CIFAR-10", () => {
+  it("scores a 1x28x28 ONNX model on the bundled MNIST images, with or without --dataset mnist; on CIFAR-10 adapted (luma, 32 -> 28) or, with --no-adapt, refused", () => {
     const model = join(tempDir("mnist"), "mnist.onnx");
     writeFileSync(model, mnistModel());
     const explicit = das(["score", "--space", "onnx", "--model", model, "--dataset", "mnist", "--batch-size", "16", "--json"]);
@@ -95,7 +95,11 @@ describe("MNIST", () => {
     const inferred = das(["score", "--space", "onnx", "--model", model, "--batch-size", "16", "--json"]).json()[0];
     expect(inferred.dataset).toBe("mnist");
     expect(inferred.wot).toBe(s.wot);
-    const wrong = das(["score", "--space", "onnx", "--model", model, "--dataset", "cifar10", "--batch-size", "16", "--json"]);
+    const adapted = das(["score", "--space", "onnx", "--model", model, "--dataset", "cifar10", "--batch-size", "16", "--json"]);
+    expect(adapted.status, adapted.stderr).toBe(0);
+    expect(adapted.json()[0].inputAdaptation).toEqual({ from: [3, 32, 32], to: [1, 28, 28], resize: "bilinear", channels: "luma" });
+    expect(adapted.stderr).toMatch(/images adapted 3x32x32 -> 1x28x28 \(resize bilinear, channels luma\)/);
+    const wrong = das(["score", "--space", "onnx", "--model", model, "--dataset", "cifar10", "--batch-size", "16", "--no-adapt", "--json"]);
     expect(wrong.status).toBe(2);
     expect(wrong.json()[0].error.code).toBe("INPUT_SHAPE_MISMATCH");
   });

@@ -142,6 +142,24 @@ describe("das serve jobs", () => {
     expect(callbacks.filter((c) => c.body.finished)).toHaveLength(1);
   });
 
+  it("takes an uploaded model's weights and adapt per item, each its own score, as das score computes it", async () => {
+    const exported = join(tmp, "nb201.onnx");
+    const sha = sha256(new Uint8Array(readFileSync(exported)));
+    const items = [{ space: "onnx", model: sha, weights: "keep" }, { space: "onnx", model: sha, weights: "init", adapt: false }];
+    expect((await signedFetch(svc.url, "POST", "/v1/jobs", { batchId: "weights-1", items, dataset: "cifar10", protocol: PROTOCOL })).status).toBe(202);
+    await waitFor("weights-1", async () => (await signedFetch(svc.url, "GET", "/v1/jobs/weights-1")).json.status === "finished", 120_000, 250);
+    const [keep, init] = await Promise.all(items.map(async (_, i) => getJson((await getJson(`batches/weights-1/items/${i}.json`)).key)));
+    expect(keep.weights).toEqual({ mode: "keep" });
+    expect(init.weights).toMatchObject({ mode: "init" });
+    expect(init.protocol).toMatchObject({ weights: "init", adapt: false });
+    expect(keep.protocolHash).not.toBe(init.protocolHash);
+    const [cliKeep] = das(["score", "--space", "onnx", "--model", exported, "--dataset", "cifar10", "--weights", "keep"]);
+    for (const f of EXACT) expect(keep[f], f).toBe(cliKeep[f]);
+    const bad = await signedFetch(svc.url, "POST", "/v1/jobs", { items: [{ space: "onnx", model: sha, adapt: "yes" }], dataset: "cifar10" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details).toMatchObject({ index: 0, field: "items.adapt" });
+  });
+
   it("treats a re-posted batch as the same job and recomputes nothing; a different job under that id conflicts", async () => {
     const before = ((await (await fetch(`${svc.url}/healthz`)).json())).computed;
     const body = { batchId: "again-1", items: [{ space: "nb201", spec: NB201[0] }], dataset: "cifar10", protocol: PROTOCOL };

@@ -34,9 +34,14 @@ export class EdgeBatches implements BatchService {
     const job: GpuJob | null = misses.length
       ? {
           batchId,
-          items: misses.map((i) => (b.space === "onnx" ? { space: "onnx" as const, model: i.location.canonicalSpec } : { space: b.space, spec: i.spec })),
+          items: misses.map((i) =>
+            b.space === "onnx"
+              ? { space: "onnx" as const, model: i.location.canonicalSpec, weights: i.location.protocol.weights ?? "init", adapt: i.location.protocol.adapt ?? true }
+              : { space: b.space, spec: i.spec },
+          ),
           dataset: b.dataset,
-          protocol: b.protocol,
+          // Uploaded models' weights and adapt travel with each item (das serve's job protocol is numeric).
+          protocol: { batchSize: b.protocol.batchSize, seed: b.protocol.seed, fastTrainSteps: b.protocol.fastTrainSteps },
           callbackUrl: new URL(callbackPath(batchId), this.callbackBase).toString(),
         }
       : null;

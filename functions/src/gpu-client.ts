@@ -4,7 +4,7 @@ import { signRequest } from "@das/core";
 /** The body of `POST /v1/jobs`, kept verbatim so a re-post is the same job. */
 export interface GpuJob {
   readonly batchId: string;
-  readonly items: readonly ({ readonly space: string; readonly spec: string } | { readonly space: "onnx"; readonly model: string })[];
+  readonly items: readonly ({ readonly space: string; readonly spec: string } | { readonly space: "onnx"; readonly model: string; readonly weights: "init" | "keep"; readonly adapt: boolean })[];
   readonly dataset: string;
   readonly protocol: { readonly batchSize: number; readonly seed: number; readonly fastTrainSteps: number };
   readonly callbackUrl: string;

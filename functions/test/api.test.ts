@@ -269,7 +269,18 @@ describe("the edge API in workerd", () => {
     const ok = await gql(score, { h: [digest] });
     expect(ok.errors).toBeUndefined();
     expect(ok.data.scoreModels.batch).toMatchObject({ total: 1, cached: 0 });
-    expect((await recorder()).jobs.map((j) => j.items)).toEqual([[{ space: "onnx", model: digest }]]);
+    expect((await recorder()).jobs.map((j) => j.items)).toEqual([[{ space: "onnx", model: digest, weights: "init", adapt: true }]]);
+    expect((await recorder()).jobs[0].protocol).toEqual({ batchSize: 16, seed: 1, fastTrainSteps: 0 });
+
+    // The file's own weights, adaptation off: another protocol, so another score and another job item.
+    const keep = `mutation($h: [String!]!) { scoreModels(input: { sha256s: $h, protocol: { batchSize: 16, weights: KEEP, adapt: false } }) { batch { id total cached } } }`;
+    expect((await gql(keep, { h: [digest] })).errors).toBeUndefined();
+    expect((await recorder()).jobs.at(-1).items).toEqual([{ space: "onnx", model: digest, weights: "keep", adapt: false }]);
+    const [init, kept] = await Promise.all([locateScore("onnx", digest, { batchSize: 16 }), locateScore("onnx", digest, { batchSize: 16, weights: "keep", adapt: false })]);
+    expect(init.key).not.toBe(kept.key);
+    // The search spaces have no such options.
+    const nb201 = await gql(`mutation { scoreArchitectures(input: { space: NB201, specs: ["${A}"], protocol: { weights: KEEP } }) { duplicates } }`);
+    expect(nb201.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "protocol.weights" });
   });
 
   it("blocks simple cross-site requests (CSRF) and answers unknown routes with a coded 404", async () => {

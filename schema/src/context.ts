@@ -60,6 +60,10 @@ export interface ProtocolArgs {
   readonly batchSize: number;
   readonly seed: number;
   readonly fastTrainSteps: number;
+  /** Uploaded models only (core refuses them for the search spaces): "init" (default) or "keep". */
+  readonly weights?: "init" | "keep";
+  /** Uploaded models only: adapt images to the model's input (default true). */
+  readonly adapt?: boolean;
 }
 
 export interface ScoreStore {

@@ -23,6 +23,12 @@ export const SCORING_FLAGS = {
   "ft-checkpoints": { type: "string" },
   width: { type: "string" },
   depth: { type: "string" },
+  // Uploaded models (--space onnx) only.
+  weights: { type: "string" },
+  "no-adapt": { type: "boolean", default: false },
+  images: { type: "string" },
+  mean: { type: "string" },
+  std: { type: "string" },
 } as const;
 
 export interface ScoringFlags {
@@ -43,6 +49,11 @@ export interface ScoringFlags {
   "ft-checkpoints"?: string;
   width?: string;
   depth?: string;
+  weights?: string;
+  "no-adapt"?: boolean;
+  images?: string;
+  mean?: string;
+  std?: string;
 }
 
 /** The command-line flag of each protocol field, for messages. */
@@ -56,6 +67,9 @@ const PROTOCOL_FLAGS: Readonly<Record<keyof ProtocolInput, string>> = {
   ftCheckpoints: "ft-checkpoints",
   width: "width",
   depth: "depth",
+  weights: "weights",
+  adapt: "no-adapt",
+  images: "images",
 };
 
 /** A number flag as given, for core to validate; text that is no number is refused here, naming the flag. */
@@ -67,7 +81,7 @@ function numberFlag(field: keyof ProtocolInput, value: string | undefined): numb
 }
 
 /** The protocol fields of the scoring flags, as numbers, not yet validated. */
-export function protocolInput(flags: Partial<Pick<ScoringFlags, "dataset" | "batch-size" | "seed" | "fast-train" | "lr" | "ft-batch-size" | "ft-checkpoints" | "width" | "depth">>): ProtocolInput {
+export function protocolInput(flags: Partial<Pick<ScoringFlags, "dataset" | "batch-size" | "seed" | "fast-train" | "lr" | "ft-batch-size" | "ft-checkpoints" | "width" | "depth" | "weights" | "no-adapt">>): ProtocolInput {
   return {
     dataset: flags.dataset,
     batchSize: numberFlag("batchSize", flags["batch-size"]),
@@ -78,6 +92,9 @@ export function protocolInput(flags: Partial<Pick<ScoringFlags, "dataset" | "bat
     ftCheckpoints: flags["ft-checkpoints"]?.split(",").map((v) => numberFlag("ftCheckpoints", v.trim())!),
     width: numberFlag("width", flags.width),
     depth: numberFlag("depth", flags.depth),
+    // Only when given: the search spaces refuse them, uploaded models take init and adaptation by default.
+    weights: flags.weights,
+    adapt: flags["no-adapt"] ? false : undefined,
   };
 }
 

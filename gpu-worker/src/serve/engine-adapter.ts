@@ -31,7 +31,7 @@ import { runModelChild, type ChildLimits } from "./model-process.js";
 
 export type JobItem =
   | { readonly space: "nb201" | "nb101" | "darts"; readonly spec: string; readonly dtb?: DtbItemSpec }
-  | { readonly space: "onnx"; readonly model: string };
+  | { readonly space: "onnx"; readonly model: string; readonly weights?: "init" | "keep"; readonly adapt?: boolean };
 
 /** A DTB item: a DARTS genotype to train under a DTB protocol (dtb-items.ts) rather than to score. */
 export const isDtbItem = (item: JobItem): item is { space: "darts"; spec: string; dtb: DtbItemSpec } => item.space === "darts" && item.dtb !== undefined;
@@ -77,12 +77,19 @@ export function jobProtocol(dataset: string, p: JobProtocolInput = {}): JobProto
   return { dataset, batchSize: p.batchSize ?? DEFAULT_JOB_PROTOCOL.batchSize, seed: p.seed ?? DEFAULT_JOB_PROTOCOL.seed, fastTrainSteps: p.fastTrainSteps ?? DEFAULT_JOB_PROTOCOL.fastTrainSteps };
 }
 
-const protocolInput = (p: JobProtocol) => ({ dataset: p.dataset, batchSize: p.batchSize, seed: p.seed, fastTrainSteps: p.fastTrainSteps });
+/** The job's protocol with the item's own options (an uploaded model's weights and adapt). */
+const protocolInput = (p: JobProtocol, item: JobItem) => ({
+  dataset: p.dataset,
+  batchSize: p.batchSize,
+  seed: p.seed,
+  fastTrainSteps: p.fastTrainSteps,
+  ...(item.space === "onnx" ? { weights: item.weights, adapt: item.adapt } : {}),
+});
 const itemSpec = (item: JobItem) => (item.space === "onnx" ? item.model : item.spec);
 
 /** The scoring protocol of one item: core validates it for the item's space (e.g. no fast training for uploaded models). */
 export function itemProtocol(item: JobItem, p: JobProtocol): ScoringProtocol {
-  return resolveProtocol(item.space, protocolInput(p));
+  return resolveProtocol(item.space, protocolInput(p, item));
 }
 
 // ---- the runtime ------------------------------------------------------------------------------
@@ -172,7 +179,7 @@ export class EngineScorer implements ItemScorer {
   /** The same location the edge computes (core's locateScore); a DTB item's record key. */
   async keyFor(item: JobItem, job: JobProtocol): Promise<{ archId: string; key: string }> {
     if (isDtbItem(item)) return this.dtb.keyFor(item.spec, item.dtb);
-    const { archId, key } = await locateScore(item.space, itemSpec(item), protocolInput(job));
+    const { archId, key } = await locateScore(item.space, itemSpec(item), protocolInput(job, item));
     return { archId, key };
   }
 

@@ -28,9 +28,11 @@ function item(v: unknown, index: number): JobItem {
     throw bad(`items[${index}].space must be one of ${ITEM_SPACES.join(", ")}`, { ...at, field: "items.space" });
   }
   if (v.space === "onnx") {
-    onlyKeys(v, ["space", "model"], `items[${index}]`, { index });
+    onlyKeys(v, ["space", "model", "weights", "adapt"], `items[${index}]`, { index });
     if (typeof v.model !== "string") throw bad(`items[${index}].model must be the SHA-256 (hex) of an uploaded model`, { ...at, field: "items.model" });
-    return { space: "onnx", model: v.model };
+    if (v.weights !== undefined && v.weights !== "init" && v.weights !== "keep") throw bad(`items[${index}].weights must be "init" or "keep"`, { ...at, field: "items.weights" });
+    if (v.adapt !== undefined && typeof v.adapt !== "boolean") throw bad(`items[${index}].adapt must be true or false`, { ...at, field: "items.adapt" });
+    return { space: "onnx", model: v.model, ...(v.weights !== undefined ? { weights: v.weights } : {}), ...(v.adapt !== undefined ? { adapt: v.adapt } : {}) };
   }
   onlyKeys(v, v.space === "darts" ? ["space", "spec", "dtb"] : ["space", "spec"], `items[${index}]`, { index });
   if (typeof v.spec !== "string" || v.spec.length > 10_000) throw bad(`items[${index}].spec must be a string (at most 10000 characters)`, { ...at, field: "items.spec" });

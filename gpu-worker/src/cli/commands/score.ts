@@ -65,6 +65,8 @@ export async function scoreCommand(argv: string[]): Promise<number> {
     return scoreModels(models, { ...values, "dataset-explicit": argv.some((a) => a === "--dataset" || a.startsWith("--dataset=")) });
   }
   if (positionals.length) throw new DasError("INVALID_ARGUMENT", `unexpected argument '${positionals[0]}'`);
+  const modelOnly = (["images", "mean", "std"] as const).find((k) => values[k] !== undefined);
+  if (modelOnly) throw new DasError("INVALID_ARGUMENT", `--${modelOnly} applies to uploaded models (--space onnx) only`, { field: modelOnly });
   const space = getSpace(requireFlag("space", values.space));
   const specs = [...(values.arch ?? []), ...(values.archs ? readSpecs(values.archs, space) : [])];
   if (specs.length === 0) throw new DasError("INVALID_ARGUMENT", "give --arch SPEC or --archs FILE");
