@@ -177,7 +177,7 @@ function depthwiseWeightGrad(ctx: GradContext, x: Value, g: Value, wShape: reado
  * per-channel affine map of xc.
  */
 const batchNorm: GradRule = (ctx, node, [dy], needed) => {
-  if (!isTrainingBatchNorm(node)) throw new DasError("UNSUPPORTED_OP", `BatchNormalization ${node.name}: only training mode (batch statistics) is differentiated`);
+  if (!isTrainingBatchNorm(node)) return inferenceBatchNorm(ctx, node, dy!, needed);
   const gamma = ctx.v(node.inputs[1]);
   const { xc, variance, epsilon } = lowerBatchNorm(ctx.g, node, { runningStats: true, centred: true });
   const [n, c, h, w] = xc.shape;
@@ -198,6 +198,20 @@ const batchNorm: GradRule = (ctx, node, [dy], needed) => {
   if (needed[2]) grads[2] = ctx.reshape(ctx.mul(a, ctx.scalar(m)), [c]);
   return grads;
 };
+
+/**
+ * BatchNormalization on its running statistics (constants): y = (x - mean) k + beta with
+ * k = gamma / sqrt(var + eps), so dX = k dY per channel (synflow's pass). Its own parameters are
+ * not differentiated in this mode.
+ */
+function inferenceBatchNorm(ctx: GradContext, node: NodeSpec, dy: Value, needed: readonly boolean[]): (Value | undefined)[] {
+  if (needed.slice(1).some(Boolean)) throw new DasError("UNSUPPORTED_OP", `BatchNormalization ${node.name} on running statistics: only its input is differentiated`);
+  const c = dy.shape[1];
+  const eps = node.attrs?.epsilon?.kind === "float" ? node.attrs.epsilon.value : 1e-5;
+  const std = ctx.op("Sqrt", [ctx.add(ctx.v(node.inputs[4]), ctx.scalar(eps))], [c]);
+  const k = ctx.op("Div", [ctx.v(node.inputs[1]), std], [c]);
+  return [channelAffine(ctx, dy, k, ctx.g.initializer("affine_zero", [c], new Float32Array(c)))];
+}
 
 /**
  * x * scale + shift per channel in one sweep: BatchNormalization in inference
