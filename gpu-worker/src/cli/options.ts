@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { DasError, isDasError, resolveProtocol, sizeOverridesFor, TAP_STRATEGIES, type ProtocolInput, type ScoringProtocol, type TapStrategy } from "@das/core";
+import { DasError, GRADIENT_PROXIES, isDasError, resolveProtocol, sizeOverridesFor, TAP_STRATEGIES, type ProtocolInput, type ScoringProtocol, type TapStrategy } from "@das/core";
 import { resolveDataDir } from "../data/data-dir.js";
 import type { ProviderChoice } from "../runtime/node-runtime.js";
 import type { ScoringSetup } from "./scoring-session.js";
@@ -23,6 +23,8 @@ export const SCORING_FLAGS = {
   "ft-checkpoints": { type: "string" },
   width: { type: "string" },
   depth: { type: "string" },
+  // Zero-cost proxies beside the activation ones: "synflow,snip", "all".
+  proxies: { type: "string" },
   // Uploaded models (--space onnx) only.
   weights: { type: "string" },
   "no-adapt": { type: "boolean", default: false },
@@ -49,6 +51,7 @@ export interface ScoringFlags {
   "ft-checkpoints"?: string;
   width?: string;
   depth?: string;
+  proxies?: string;
   weights?: string;
   "no-adapt"?: boolean;
   images?: string;
@@ -121,6 +124,20 @@ export function sizeOverrides(space: string, width: string | undefined, depth: s
   return asFlags(() => sizeOverridesFor(space, numberFlag("width", width), numberFlag("depth", depth)));
 }
 
+/** The activation proxies every score has (`das eval` reports them all). */
+export const ACTIVATION_PROXIES = ["wot", "das", "activation_units", "distinguishing", "params", "flops"] as const;
+
+/** --proxies LIST: the gradient proxies asked for beside the activation ones ("all": every one). */
+export function proxiesFlag(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (names.includes("all")) return GRADIENT_PROXIES.map((p) => p.name);
+  const known = [...ACTIVATION_PROXIES, ...GRADIENT_PROXIES.map((p) => p.name)];
+  const unknown = names.find((n) => !known.includes(n));
+  if (unknown) throw new DasError("INVALID_ARGUMENT", `--proxies: unknown proxy '${unknown}'; known: ${known.join(", ")}, all`, { field: "proxies", flag: "proxies" });
+  return names.filter((n) => !(ACTIVATION_PROXIES as readonly string[]).includes(n));
+}
+
 /** From this many threads' worth of cores, one worker each: at most 8 (each holds its own session and data). */
 const MAX_AUTO_WORKERS = 8;
 
@@ -138,7 +155,7 @@ export function scoringSetup(flags: ScoringFlags): ScoringSetup {
         : 1
       : intFlag("workers", flags.workers, 1, 64);
   const tap = flags.tap === "auto" ? "auto" : tapFlag(flags.tap);
-  return { space, protocol, tap, provider, threads, workers, dataDir: resolveDataDir(flags["data-dir"]), quiet: flags.quiet };
+  return { space, protocol, tap, provider, threads, workers, dataDir: resolveDataDir(flags["data-dir"]), quiet: flags.quiet, proxies: proxiesFlag(flags.proxies) };
 }
 
 /** A comma-separated list of integers in min..max, e.g. --ft-checkpoints 10,50. */

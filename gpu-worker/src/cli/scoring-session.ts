@@ -1,5 +1,9 @@
 import {
+  batchesNeeded,
   BatchSampler,
+  SCORING_POOL_SIZE,
+  scoreProxies,
+  scoringBatchIndices,
   fastTrainProtocol,
   getDataset,
   getSpace,
@@ -46,7 +50,12 @@ export interface ScoringSetup {
   readonly quiet: boolean;
   /** The device recorded in scores (e.g. a CUDA device's name); default: the provider. */
   readonly device?: string;
+  /** Gradient proxies (core/src/proxies) computed beside the activation scores, as `proxies` in each record. */
+  readonly proxies?: readonly string[];
 }
+
+/** A score with the gradient proxies asked for. */
+export type ScoreWithProxies = ArchitectureScore & { readonly proxies?: Readonly<Record<string, number>> };
 
 /**
  * What a scoring command sets up once and reuses for every architecture:
@@ -75,6 +84,19 @@ export class ScoringSession {
     this.batch = scoringBatch(this.set, this.protocol.batchSize, this.protocol.seed, info.mean, info.std);
   }
 
+  /**
+   * Labelled batches for the gradient proxies: the scoring batch itself (same images), then
+   * batches drawn with the following seeds from the same pool (ZiCo compares two).
+   */
+  private proxyBatches(count: number): { images: Float32Array; onehot: Float32Array }[] {
+    const info = getDataset(this.protocol.dataset);
+    const pool = Math.min(this.set.count, SCORING_POOL_SIZE);
+    return Array.from({ length: count }, (_, k) => {
+      const b = labelledBatch(this.set, scoringBatchIndices(pool, this.batchSize, this.seed + k), info.mean, info.std, info.classes);
+      return { images: b.data, onehot: b.onehot };
+    });
+  }
+
   /** Opens a session for a command's flags; `--tap auto` (the default) measures the strategies once per machine and batch size. */
   static open(flags: ScoringFlags): Promise<ScoringSession> {
     return ScoringSession.create(scoringSetup(flags));
@@ -88,6 +110,11 @@ export class ScoringSession {
       session.tap = (await cachedTapChoice(session.runtime, session.batch, session.batchSize, log)).strategy;
     }
     return session;
+  }
+
+  /** The gradient proxies each score carries (--proxies). */
+  get proxyNames(): readonly string[] {
+    return this.setup.proxies ?? [];
   }
 
   get batchSize(): number {
@@ -151,9 +178,9 @@ export class ScoringSession {
     return count >= POOL_MIN_ARCHS ? Math.min(this.workers, count) : 1;
   }
 
-  async score(spec: string): Promise<ArchitectureScore> {
+  async score(spec: string): Promise<ScoreWithProxies> {
     this.hash ??= protocolHash(this.protocol);
-    return scoreArchitecture(
+    const score = await scoreArchitecture(
       {
         space: this.space,
         spec,
@@ -165,5 +192,14 @@ export class ScoringSession {
       this.batch,
       this.runtime,
     );
+    const names = this.setup.proxies ?? [];
+    if (!names.length) return score;
+    const [c, h, w] = this.set.shape;
+    const proxies = await scoreProxies(
+      names,
+      { space: this.space, spec, batchSize: this.batchSize, seed: this.seed, overrides: this.overrides, imageShape: [c, h, w], batches: this.proxyBatches(batchesNeeded(names)) },
+      this.runtime,
+    );
+    return { ...score, proxies };
   }
 }

@@ -117,7 +117,10 @@ export async function scoreTruth(space: SearchSpace<unknown>, values: TruthFlags
     );
     // A saved trajectory without a requested checkpoint is scored again rather than reused.
     const wanted = session.fastTrain?.checkpoints ?? [];
-    return found && wanted.every((step) => found.fastTrain?.trajectory.some((t) => t.step === step)) ? found : undefined;
+    // So is one saved without a gradient proxy asked for now.
+    const proxies = (found as { proxies?: Record<string, number> } | undefined)?.proxies ?? {};
+    const complete = session.proxyNames.every((p) => p in proxies);
+    return found && complete && wanted.every((step) => found.fastTrain?.trajectory.some((t) => t.step === step)) ? found : undefined;
   });
   const missing = rows.flatMap((row, i) => (hits[i] ? [] : [specOfRow(space, row)]));
   const fresh = session.scoreAll(missing);
