@@ -10,7 +10,7 @@
 // The first start loads the shipped DTB-mini (gpu-worker/data/dtb-mini) into s3 with `das dtb push`.
 // Plain Node, no dependencies. `das score` (npm run das -- score ...) stays the CLI.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -107,9 +107,13 @@ async function loadDtbMini(svc) {
   const { DTB_PROTOCOLS, dtbProtocolHash } = await import(join(ROOT, "core/dist/index.js"));
   const prefix = `dtb/${await dtbProtocolHash(DTB_PROTOCOLS.mini)}/index/`;
   // ListObjects v1: s3rver 3.7's v2 listing fails on Node 20 when truncated (its continuation token cipher).
-  const listing = await (await fetch(`${s3Url}/das?max-keys=1&prefix=${encodeURIComponent(prefix)}`)).text();
-  if (listing.includes("<Key>")) return;
-  const push = spawn(process.execPath, [join(ROOT, "gpu-worker/dist/cli/main.js"), "dtb", "push", "--dir", join(ROOT, "gpu-worker/data/dtb-mini"), "--endpoint", s3Url, "--bucket", "das"], {
+  // Every shard the shipped records need (a start killed mid-push may have written only some).
+  const dir = join(ROOT, "gpu-worker/data/dtb-mini");
+  const needed = new Set(readdirSync(dir).filter((f) => /^[0-9a-f]{64}\.json$/.test(f)).map((f) => f[0]));
+  const listing = await (await fetch(`${s3Url}/das?max-keys=1000&prefix=${encodeURIComponent(prefix)}`)).text();
+  const present = new Set([...listing.matchAll(/<Key>[^<]*\/index\/([0-9a-f])\.json<\/Key>/g)].map((m) => m[1]));
+  if ([...needed].every((s) => present.has(s))) return;
+  const push = spawn(process.execPath, [join(ROOT, "gpu-worker/dist/cli/main.js"), "dtb", "push", "--dir", dir, "--endpoint", s3Url, "--bucket", "das"], {
     cwd: ROOT,
     env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     stdio: ["ignore", "pipe", "pipe"],

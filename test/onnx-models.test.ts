@@ -86,6 +86,7 @@ describe("ONNX model validation: a corpus of broken files, each with its code", 
     ["a cycle", () => tinyModel({ cycle: true }), "INVALID_MODEL_GRAPH"],
     ["a tensor nothing defines", () => tinyModel({ dangling: true }), "INVALID_MODEL_GRAPH"],
     ["huge input dims", () => tinyModel({ inputShape: [1, 3, 100000, 100000] }), "INVALID_MODEL_INPUT"],
+    ["a fixed batch too large for one run", () => tinyModel({ inputShape: [5000, 3, 512, 512] }), "INVALID_MODEL_INPUT"],
     ["a text-like 2-D input", () => tinyModel({ inputShape: [1, 512] }), "INVALID_MODEL_INPUT"],
     ["no Relu", () => tinyModel({ relu: false }), "NO_RELU"],
   ])("%s -> %s", (_, make, code) => {

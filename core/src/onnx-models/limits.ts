@@ -7,6 +7,8 @@ export interface ModelLimits {
   readonly maxParameters: number;
   /** Largest image side (H or W) accepted for the input. */
   readonly maxInputSide: number;
+  /** Largest input of one run, in values (a fixed batch B runs B images at once, padded). */
+  readonly maxRunValues: number;
   readonly minOpset: number;
   readonly maxOpset: number;
   /** Wall-clock limit for scoring one model (session creation and all runs). */
@@ -18,6 +20,8 @@ export const DEFAULT_MODEL_LIMITS: ModelLimits = {
   maxNodes: 20_000,
   maxParameters: 50_000_000,
   maxInputSide: 512,
+  // 1 GiB of float32: a fixed batch of 17,370 MNIST images (13.6M values) passes, [5000, 3, 512, 512] does not.
+  maxRunValues: 1 << 28,
   // Opset 7 is the first with broadcasting comparison ops; 21 is the newest onnxruntime 1.30 runs fully.
   minOpset: 7,
   maxOpset: 21,

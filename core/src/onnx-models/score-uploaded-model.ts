@@ -63,7 +63,16 @@ export interface UploadedModelScore extends ScoreProvenance {
   readonly layout: ModelScore["layout"];
   readonly opset: number;
   /** What the weights were: re-drawn (how many, which were kept, BatchNorms switched to batch statistics) or the file's. */
-  readonly weights: { readonly mode: "keep" } | { readonly mode: "init"; readonly redrawn: number; readonly kept: readonly string[]; readonly batchNorms: number };
+  readonly weights:
+    | { readonly mode: "keep" }
+    | {
+        readonly mode: "init";
+        readonly redrawn: number;
+        readonly kept: readonly string[];
+        readonly batchNorms: number;
+        /** Images each BatchNorm took its statistics over: the batch, or a fixed-batch model's run of B (its last run padded with repeats). */
+        readonly batchStatisticsOver?: number;
+      };
   /** The scoring batch: the dataset it came from ("custom" for --images) and the SHA-256 of its float32 values. */
   readonly images: { readonly source: string; readonly sha256: string };
   /** Present when the images were resized or their channels mapped to the model's input. */
@@ -146,6 +155,7 @@ export async function scoreUploadedModel(req: UploadedModelRequest): Promise<Upl
     params += init.addedParams;
   }
   const s = await scoreModel(scored.bytes, scored.plan, images, protocol.batchSize, runtime, limits.timeoutMs, target);
+  if (weights.mode === "init" && weights.batchNorms > 0) weights = { ...weights, batchStatisticsOver: s.chunk };
   const sha = await sha256Hex(bytes);
   return {
     space: UPLOADED_MODEL_SPACE,

@@ -95,6 +95,9 @@ function imageInput(m: DecodedModel, limits: ModelLimits): ImageInput {
     if (v !== "dynamic" && v > limits.maxInputSide) fail("INVALID_MODEL_INPUT", `input '${inp.name}' ${name} ${v} exceeds the limit of ${limits.maxInputSide}`);
   }
   const batch = typeof b === "number" && b > 0 ? b : "dynamic";
+  if (batch !== "dynamic" && typeof height === "number" && typeof width === "number" && batch * channels * height * width > limits.maxRunValues) {
+    fail("INVALID_MODEL_INPUT", `input '${inp.name}' fixes a batch of ${batch} images of ${channels}x${height}x${width}: one run would take more than ${limits.maxRunValues} values`);
+  }
   return { name: inp.name, dtype: inp.elemType === DOUBLE ? "float64" : "float32", layout, channels, height: side(height), width: side(width), batch };
 }
 

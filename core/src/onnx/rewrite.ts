@@ -93,13 +93,14 @@ export function rewriteModel(bytes: Uint8Array, edits: ModelEdits): Uint8Array {
   const values = edits.initializerValues ?? new Map<string, Float32Array>();
   const drop = edits.dropInitializers ?? new Set<string>();
   const w = new ProtoWriter(bytes.length + 1024);
+  // Nodes are numbered across every graph field, as decodeModel numbers them (protobuf merges repeated graphs).
+  let node = 0;
   for (const f of fields(bytes, 0, bytes.length)) {
     if (f.field !== MODEL_GRAPH || !f.payload) {
       w.verbatim(bytes.subarray(f.start, f.end));
       continue;
     }
     w.message(MODEL_GRAPH, (g) => {
-      let node = 0;
       for (const h of fields(bytes, f.payload!.start, f.payload!.end)) {
         const edit = h.field === GRAPH_NODE && h.payload ? nodeInputs.get(node++) : undefined;
         const name = h.field === GRAPH_INITIALIZER && h.payload && (values.size || drop.size) ? nameOf(bytes, h) : undefined;

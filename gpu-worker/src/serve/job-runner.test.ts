@@ -54,4 +54,23 @@ describe("JobRunner", () => {
     expect(runner.computed).toBe(2);
     expect(await batches.counts(manifest)).toEqual({ total: 3, done: 3, failed: 0 });
   });
+
+  it("fails a DTB item whose stored record is not a valid record, and still finishes the batch", async () => {
+    const key = `dtb/${"a".repeat(64)}/${"b".repeat(64)}.json`;
+    const blobs = new MemoryBlobStore();
+    const batches = new BatchStore(blobs);
+    const scorer: ItemScorer = {
+      info: { engineVersion: "test", runtime: "fake", executionProvider: "cpu", device: "none" },
+      keyFor: async () => ({ archId: "b".repeat(64), key }),
+      score: async () => ({}),
+    };
+    const runner = new JobRunner({ batches, blobs, scorer, queue: new JobQueue(1), itemTimeoutMs: 1000, dtbItemTimeoutMs: 1000, callbacks: { secret: "x", attempts: 1, baseDelayMs: 1 }, log: () => {} });
+    await blobs.put(key, JSON.stringify({ version: 99 })); // another engine's record, or a hand edit
+    const manifest: Manifest = { batchId: "d", dataset: "cifar10", protocol, engineVersion: "test", items: [{ space: "darts", spec: "g", dtb: { protocol: "smoke" } }], createdAt: "now" };
+    await batches.putManifest(manifest);
+    await runner.start(manifest);
+    expect(await batches.counts(manifest)).toEqual({ total: 1, done: 1, failed: 1 });
+    const outcome = JSON.parse(new TextDecoder().decode(await blobs.get(BatchStore.itemKey("d", 0))));
+    expect(outcome.error.code).toBe("INVALID_ARGUMENT");
+  });
 });

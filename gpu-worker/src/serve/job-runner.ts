@@ -2,6 +2,7 @@ import { BatchCallbacks, type CallbackOptions, type ProgressBody } from "./callb
 import type { BlobStore } from "./blob-store.js";
 import { putJson } from "./blob-store.js";
 import { type BatchStore, type BatchCounts, type ItemOutcome, type Manifest } from "./batch-store.js";
+import { isDasError } from "@das/core";
 import { DtbPublisher } from "../dtb/publish.js";
 import { isDtbItem, toErrorBody, type ItemScorer } from "./engine-adapter.js";
 import type { JobQueue } from "./job-queue.js";
@@ -127,7 +128,15 @@ export class JobRunner {
       const timeoutMs = isDtbItem(item) ? this.o.dtbItemTimeoutMs : this.o.itemTimeoutMs;
       await this.ensureScore(key, () => this.o.scorer.score(item, m.protocol, { timeoutMs }));
       // Indexed whether built now or found stored: a crash between the record and its index entry heals here.
-      if (isDtbItem(item)) await storeCall(() => this.dtbIndex.indexStored(key));
+      // A stored record that is not a valid one (DasError) fails the item; S3's own failures stop it for a re-run.
+      if (isDtbItem(item)) {
+        try {
+          await this.dtbIndex.indexStored(key);
+        } catch (e) {
+          if (isDasError(e)) throw e;
+          throw new StoreError(`storage failed: ${(e as Error).message}`, { cause: e });
+        }
+      }
       outcome = { key };
     } catch (e) {
       if (isStoreError(e)) throw e;
