@@ -55,6 +55,7 @@ export * from "./dtb/record.js";
 export * from "./dtb/build.js";
 export * from "./dtb/catalog.js";
 export * from "./dtb/query.js";
+export { mapBounded } from "./util/bounded.js";
 export * from "./proxies/registry.js";
 export { ProxyContext, type LabelledImages, type ProxyInput } from "./proxies/context.js";
 export { gradientPasses, type GradientPass, type GradientPassRequest } from "./proxies/gradient-pass.js";

@@ -1,10 +1,11 @@
 /** The schema's BatchService over batch Durable Objects (state, events) and S3 (the GPU function's item outcomes). */
+import { mapBounded } from "@das/core";
 import type { BatchItem, BatchProgress, BatchService, BatchSummary, ItemState, NewBatch } from "@das/schema";
 import { apiError } from "@das/schema";
 import type { BatchState, StoredItem } from "./batch-state.js";
 import type { Env } from "./env.js";
 import { MAX_JOB_BYTES, type GpuJob } from "./gpu-client.js";
-import { mapBounded, S3_READ_CONCURRENCY, type Storage } from "./s3.js";
+import { S3_READ_CONCURRENCY, type Storage } from "./s3.js";
 
 /** Batch ids: UUIDs made here, or any id the GPU function accepts. */
 const BATCH_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;

@@ -3,9 +3,9 @@
  * kept in the isolate like score records (rebuilding one is rare and changes only its timings);
  * shards are read on every request, since a push changes them.
  */
-import { dtbShardKeys, parseDtbRecord, parseDtbShard, type DtbIndexEntry, type DtbRecord } from "@das/core";
+import { dtbShardKeys, mapBounded, parseDtbRecord, parseDtbShard, type DtbIndexEntry, type DtbRecord } from "@das/core";
 import type { DtbStore } from "@das/schema";
-import { mapBounded, S3_READ_CONCURRENCY, type Storage } from "./s3.js";
+import { S3_READ_CONCURRENCY, type Storage } from "./s3.js";
 import { ScoreMemo } from "./score-memo.js";
 
 /** DTB records an isolate keeps (a few KB each). */

@@ -1,7 +1,7 @@
 /** S3 (s3rver locally, R2 or AWS in production) through @aws-sdk/client-s3, configured from the Worker's bindings. */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { modelKey } from "@das/core";
+import { mapBounded, modelKey } from "@das/core";
 import type { PresignedUpload, ScoreStore, StoredScore, UploadService } from "@das/schema";
 import type { Env } from "./env.js";
 import { memoEntries, ScoreMemo } from "./score-memo.js";
@@ -96,18 +96,4 @@ export class Storage implements ScoreStore, UploadService {
 
 function isMissing(e: unknown): boolean {
   return e instanceof S3ServiceException && (e.name === "NoSuchKey" || e.name === "NotFound" || e.$metadata.httpStatusCode === 404);
-}
-
-/** `f` over `xs` with at most `limit` calls in flight; results in input order. */
-export async function mapBounded<T, R>(xs: readonly T[], limit: number, f: (x: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(xs.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < xs.length) {
-      const i = next++;
-      out[i] = await f(xs[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, xs.length) }, lane));
-  return out;
 }

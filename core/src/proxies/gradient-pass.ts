@@ -75,25 +75,23 @@ export async function gradientPasses(req: GradientPassRequest, runtime: RuntimeC
   const weights = g.trainable.filter((p) => used.has(p.name) && weightNames.has(p.name));
   const wrt = req.inputGradient ? [...weights, built.input] : weights;
   // A network whose output does not depend on its weights (every path cut by `none`) has zero gradients.
-  const live = g.nodes.some((n) => n.outputs.includes(loss.name)) && weights.length > 0;
-  let grads: Map<string, Value>;
+  let grads = new Map<string, Value>();
   try {
-    grads = live ? appendGradients(g, loss, wrt) : new Map<string, Value>();
+    if (weights.length) grads = appendGradients(g, loss, wrt);
   } catch (e) {
-    if (e instanceof DasError && e.code === "INVALID_ARGUMENT") grads = new Map<string, Value>();
-    else throw e;
+    if (!(e instanceof DasError && e.code === "INVALID_ARGUMENT")) throw e;
   }
   const initial = new Map(weights.map((w) => [w.name, g.initializerData(w.name).values as Float32Array]));
-  const used2 = weights.filter((w) => grads.has(w.name));
+  const differentiated = weights.filter((w) => grads.has(w.name));
   g.output(loss);
-  for (const w of used2) g.output(grads.get(w.name)!);
+  for (const w of differentiated) g.output(grads.get(w.name)!);
   const inputGrad = req.inputGradient ? grads.get(built.input.name) : undefined;
   if (inputGrad) g.output(inputGrad);
   const model = encodeModel(g.build(DEFAULT_OPSET, undefined, false, weights.map((w) => w.name)));
   const values = new Map(weights.map((w) => [w.name, req.weightTransform ? req.weightTransform(initial.get(w.name)!) : initial.get(w.name)!]));
   return withSession(runtime, model, async (session) => {
     const T = runtime.ort.Tensor;
-    const fetch = [loss.name, ...used2.map((w) => grads.get(w.name)!.name), ...(inputGrad ? [inputGrad.name] : [])];
+    const fetch = [loss.name, ...differentiated.map((w) => grads.get(w.name)!.name), ...(inputGrad ? [inputGrad.name] : [])];
     const passes: GradientPass[] = [];
     for (const run of req.runs) {
       const feeds: Record<string, InstanceType<typeof T>> = { [built.input.name]: new T("float32", run.images, built.input.shape) };

@@ -6,7 +6,7 @@
  * processes writing the same shard at once can lose an entry (S3 has no compare-and-swap that the
  * local emulator honours), and `reindex` rebuilds a protocol's shards from the records themselves.
  */
-import { dtbIndexEntry, dtbRecordKey, dtbShardKey, dtbShardKeys, dtbShardOf, mergeDtbShard, parseDtbRecord, parseDtbShard, type DtbIndexEntry, type DtbIndexShard, type DtbRecord } from "@das/core";
+import { dtbIndexEntry, dtbRecordKey, dtbShardKey, dtbShardKeys, dtbShardOf, mapBounded, mergeDtbShard, parseDtbRecord, parseDtbShard, type DtbIndexEntry, type DtbIndexShard, type DtbRecord } from "@das/core";
 import { getJson, putJson, type BlobStore } from "../serve/blob-store.js";
 
 /** Record writes in flight at once. */
@@ -26,7 +26,7 @@ export class DtbPublisher {
 
   /** Writes the records, then merges their entries into the index (a record is listed only once stored). */
   async publish(records: readonly DtbRecord[]): Promise<PublishResult> {
-    await forEachBounded(records, WRITE_CONCURRENCY, (r) => putJson(this.store, dtbRecordKey(r.protocol.hash, r.architecture.archId), r));
+    await mapBounded(records, WRITE_CONCURRENCY, (r) => putJson(this.store, dtbRecordKey(r.protocol.hash, r.architecture.archId), r));
     const groups = new Map<string, { hash: string; shard: number; entries: DtbIndexEntry[] }>();
     for (const r of records) {
       const shard = dtbShardOf(r.architecture.archId);
@@ -51,7 +51,7 @@ export class DtbPublisher {
   async reindex(protocolHash: string): Promise<PublishResult> {
     const keys = (await this.store.list(`dtb/${protocolHash}/`)).filter((k) => /\/[0-9a-f]{64}\.json$/.test(k));
     const byShard: DtbIndexEntry[][] = dtbShardKeys(protocolHash).map(() => []);
-    await forEachBounded(keys, WRITE_CONCURRENCY, async (k) => {
+    await mapBounded(keys, WRITE_CONCURRENCY, async (k) => {
       const r = parseDtbRecord(await getJson(this.store, k));
       byShard[dtbShardOf(r.architecture.archId)].push(dtbIndexEntry(r));
     });
@@ -75,12 +75,4 @@ export class DtbPublisher {
     void settled.then(() => this.shardLocks.get(key) === settled && this.shardLocks.delete(key));
     return run;
   }
-}
-
-async function forEachBounded<T>(xs: readonly T[], limit: number, f: (x: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < xs.length) await f(xs[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, xs.length) }, lane));
 }

@@ -3,11 +3,22 @@
  * protocol as a relay connection filtered and ordered over the index shards (keyset cursors, so a
  * page boundary holds while records are pushed).
  */
-import { DARTS_OPS, DTB_PROTOCOLS, dtbArchitecture, dtbProtocolHash, dtbRecordKey, genotypeOps, getDtbProtocol, isDasError, pageDtbEntries, recordedSteps, stepsPerEpoch, type DTB_ORDER_FIELDS, type DtbRecord, type DtbState as DtbStateShape } from "@das/core";
+import { DARTS_OPS, DTB_PROTOCOLS, dtbArchitecture, dtbProtocolHash, dtbRecordKey, genotypeOps, getDtbProtocol, isDasError, pageDtbEntries, recordedSteps, stepsPerEpoch, type DTB_ORDER_FIELDS, type DtbIndexEntry, type DtbRecord, type DtbState as DtbStateShape } from "@das/core";
 import { z } from "zod";
 import { builder } from "../builder.js";
+import type { SchemaContext } from "../context.js";
 import { apiError, fromDasError } from "../errors.js";
 import { API_LIMITS } from "../locate.js";
+
+/** A protocol's index, read once per request however many fields ask for it (16 shard reads each time otherwise). */
+const indexes = new WeakMap<SchemaContext, Map<string, Promise<readonly DtbIndexEntry[]>>>();
+function dtbIndex(ctx: SchemaContext, protocolHash: string): Promise<readonly DtbIndexEntry[]> {
+  let byHash = indexes.get(ctx);
+  if (!byHash) indexes.set(ctx, (byHash = new Map<string, Promise<readonly DtbIndexEntry[]>>()));
+  let index = byHash.get(protocolHash);
+  if (!index) byHash.set(protocolHash, (index = ctx.dtb.index(protocolHash)));
+  return index;
+}
 
 type ProtocolShape = Omit<DtbRecord["protocol"], "earlySteps"> & { readonly earlySteps: readonly number[]; readonly description?: string };
 
@@ -52,7 +63,7 @@ export const DtbProtocol = builder.objectRef<ProtocolShape>("DtbProtocol").imple
     scoringBatch: t.exposeInt("scoringBatch", { description: "Images of the fixed batch the atomic metrics are computed on." }),
     stepsPerEpoch: t.int({ resolve: (p) => stepsPerEpoch(p) }),
     recordedSteps: t.intList({ description: "Steps with a state: 0, the early steps and each epoch's end.", resolve: (p) => recordedSteps(p) }),
-    records: t.int({ description: "Records of this protocol in the index.", resolve: async (p, _a, ctx) => (await ctx.dtb.index(p.hash)).length }),
+    records: t.int({ description: "Records of this protocol in the index.", resolve: async (p, _a, ctx) => (await dtbIndex(ctx, p.hash)).length }),
   }),
 });
 
@@ -174,7 +185,7 @@ builder.queryFields((t) => ({
         const first = args.first ?? 20;
         if (first > API_LIMITS.dtbPage) throw apiError("BAD_USER_INPUT", `first: at most ${API_LIMITS.dtbPage} records per page`, { field: "first" });
         const hash = await protocolHashOf(args.protocol);
-        const page = pageDtbEntries(await ctx.dtb.index(hash), {
+        const page = pageDtbEntries(await dtbIndex(ctx, hash), {
           filter: args.filter ?? undefined,
           orderBy: args.orderBy ? { field: args.orderBy.field, direction: args.orderBy.direction ?? "ASC" } : undefined,
           first,
