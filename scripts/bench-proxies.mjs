@@ -1,4 +1,4 @@
-// `npm run bench:proxies [-- --limit 20 --batch-size 64]`: the cost of the gradient-proxy suite
+// `npm run bench:proxies [-- --limit 20 --batch-size 64]` (`-- --each`: per proxy and space, bench-proxies-each.mjs): the cost of the gradient-proxy suite
 // (grad_norm, snip, synflow, jacov, zico, passes shared) against WOT alone, measured side by side
 // on the same architectures of the NB201 sample in one run, one thread of work at a time.
 import { readFileSync } from "node:fs";
@@ -15,6 +15,11 @@ const arg = (name, dflt) => {
 };
 const limit = Number(arg("limit", "20"));
 const batchSize = Number(arg("batch-size", "64"));
+if (process.argv.includes("--each")) {
+  const { benchEach } = await import("./bench-proxies-each.mjs");
+  await benchEach({ limit: Number(arg("limit", "5")), batchSize: Number(arg("batch-size", "32")) });
+  process.exit(0);
+}
 const specs = readFileSync(join(ROOT, "gpu-worker/data/nb201-sample.txt"), "utf8").split("\n").filter((l) => l.startsWith("|")).slice(0, limit);
 const setup = (proxies) => ({ space: "nb201", protocol: { dataset: "cifar10", batchSize, seed: 1, overrides: {} }, tap: "auto", provider: "cpu", workers: 1, dataDir: join(ROOT, "gpu-worker/data"), quiet: true, proxies });
 const wotOnly = await ScoringSession.create(setup([]));

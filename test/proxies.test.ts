@@ -6,9 +6,12 @@
  */
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { CIFAR10_MEAN, CIFAR10_STD, gradientPasses, labelledBatch, Trainer, type GradientPassRequest, type RuntimeConfig } from "../core/src/index.js";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { applyDasPlusRule, kendallTauB, dasPlusFeatures, defaultDasPlusRule, CIFAR10_MEAN, CIFAR10_STD, gradientPasses, labelledBatch, Trainer, type GradientPassRequest, type RuntimeConfig } from "../core/src/index.js";
 import { das } from "./helpers/cli.js";
-import { bundledCifar10 } from "./shared-data.js";
+import { bundledCifar10, dataFile, hasSharedData, SKIP_NO_DATA } from "./shared-data.js";
 
 const runtime: RuntimeConfig = { ort, provider: "cpu", runtime: "onnxruntime-node", sessionOptions: { intraOpNumThreads: 2, logSeverityLevel: 3 } };
 const CELL = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_3x3~0|avg_pool_3x3~1|nor_conv_1x1~2|";
@@ -75,6 +78,11 @@ describe("gradient passes against finite differences", () => {
     const req: GradientPassRequest = { ...base, batchSize: N, runs: [{ images: batch.data }], loss: "sum", batchNorm: "batch", inputGradient: true };
     const [pass] = await gradientPasses(req, runtime);
     expect(pass.inputGrad).toHaveLength(batch.data.length);
+    // jacov's own pass sweeps to the input only, skipping every weight gradient: the same values.
+    const [alone] = await gradientPasses({ ...req, weightGradients: false }, runtime);
+    const scale = pass.inputGrad!.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(alone.weights.every((w) => w.grad.every((v) => v === 0))).toBe(true);
+    alone.inputGrad!.forEach((v, i) => expect(Math.abs(v - pass.inputGrad![i])).toBeLessThanOrEqual(1e-6 * scale));
     const h = 1e-2;
     for (const i of [5, 1500, 4000, 11000]) {
       const moved = async (d: number) => {
@@ -103,5 +111,43 @@ describe("das score --proxies", () => {
     const bad = das([...args, "--proxies", "fisher"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown proxy 'fisher'/);
+  });
+});
+
+describe("das score --proxies das_plus", () => {
+  it("adds DAS+ by the space's rule, with the synflow it weighs, and recomputes to the same value", () => {
+    const r = das(["score", "--space", "nb201", "--arch", CELL, "--proxies", "das_plus", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const rec = r.json()[0];
+    const rule = defaultDasPlusRule("nb201", rec.protocol);
+    expect(rec.dasPlus.rule).toBe("rank-sum");
+    expect(rec.dasPlus.parameters.weights).toEqual(rule.weights);
+    expect(rec.dasPlus.parameters.calibration).toEqual(rule.calibration);
+    if (rule.weights.synflow) expect(Number.isFinite(rec.proxies.synflow)).toBe(true);
+    expect(rec.dasPlus.value).toBeGreaterThan(0);
+    expect(rec.dasPlus.value).toBeLessThan(1);
+    expect(rec.dasPlus.value).toBeCloseTo(applyDasPlusRule(rule, dasPlusFeatures(rec)), 12);
+  });
+  it("is refused at a protocol it was not calibrated for, and left out of `all` there", () => {
+    const args = ["score", "--space", "nb201", "--arch", CELL, "--width", "4", "--depth", "1", "--batch-size", "8", "--json"];
+    const bad = das([...args, "--proxies", "das_plus"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/calibrated at batch 128, not 8/);
+    const all = das([...args, "--proxies", "all"]).json()[0];
+    expect(all).not.toHaveProperty("dasPlus");
+  });
+  it.skipIf(!hasSharedData)(`das eval reports das_plus beside every other proxy, reusing saved scores (${hasSharedData ? "needs ../shared/data" : SKIP_NO_DATA})`, () => {
+    const args = ["eval", "--space", "nb201", "--truth", dataFile("nb201/accuracy-dev.csv"), "--target", "cifar10_test_acc", "--limit", "8", "--json", "--quiet"];
+    const out = join(mkdtempSync(join(tmpdir(), "das-plus-")), "scores.jsonl");
+    const r = das([...args, "--proxies", "das_plus", "--scores-out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    const report = r.json()[0];
+    expect(Object.keys(report.proxies)).toEqual(["wot", "das", "activation_units", "distinguishing", "params", "flops", "synflow", "das_plus"]);
+    const saved = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const acc = saved.map((x) => x.target.cifar10_test_acc);
+    expect(report.proxies.das_plus.kendall).toBeCloseTo(kendallTauB(saved.map((x) => x.dasPlus.value), acc), 12);
+    // Read back, the saved scores give the same report without scoring again.
+    const again = das([...args, "--proxies", "das_plus", "--scores-in", out]);
+    expect(again.json()[0].proxies.das_plus).toEqual(report.proxies.das_plus);
   });
 });

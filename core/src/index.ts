@@ -13,6 +13,8 @@ export * from "./scoring/metrics.js";
 export * from "./scoring/das-rules.js";
 export * from "./scoring/das-defaults.js";
 export * from "./scoring/calibrate.js";
+export * from "./scoring/das-plus.js";
+export * from "./scoring/das-plus-defaults.js";
 export * from "./stats/correlation.js";
 export * from "./data/cifar10.js";
 export * from "./engine/ort.js";

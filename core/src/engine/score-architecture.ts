@@ -1,6 +1,7 @@
 import type { LabelledBatch } from "../data/batches.js";
 import { DasError } from "../errors.js";
 import { applyDasRule, type DasRule } from "../scoring/das-rules.js";
+import type { DasPlusValue } from "../scoring/das-plus.js";
 import { fastTrain, type FastTrainProtocol } from "../train/fast-train.js";
 import { fastTrainProtocol, protocolHash, type ScoringProtocol } from "../protocol/scoring-protocol.js";
 import { defaultDasRule } from "../scoring/das-defaults.js";
@@ -81,6 +82,10 @@ export interface ArchitectureScore extends ScoreProvenance {
   readonly tapStrategy: TapStrategy;
   readonly logDetMethod: NetworkScore["logDetMethod"];
   readonly timings: NetworkScore["timings"];
+  /** Gradient proxies asked for (`--proxies`), by snake_case name; an overflowed synflow is +Infinity. */
+  readonly proxies?: Readonly<Record<string, number>>;
+  /** DAS+ (`--proxies das_plus`): the space's combination of the atomic metrics with params and synflow. */
+  readonly dasPlus?: DasPlusValue;
   /** Present when scored after fast training: the protocol and the metrics at 0, K/4, K/2, K steps. */
   readonly fastTrain?: { readonly protocol: FastTrainProtocol; readonly trajectory: readonly TrajectoryRecord[] };
 }
@@ -169,8 +174,9 @@ export async function scoreArchitecture(req: ScoreRequest, images: Float32Array,
 }
 
 /**
- * JSON has no -Infinity: JSON.stringify writes singular scores' wot, D and a
- * linear DAS as null. This restores them from a parsed score record.
+ * JSON has no infinities: JSON.stringify writes singular scores' wot, D and a
+ * linear DAS as null, and an overflowed synflow too. This restores them from a
+ * parsed score record (-Infinity for the activation scores, +Infinity for proxies).
  */
 export function reviveScore(o: ArchitectureScore): ArchitectureScore {
   const inf = (v: number | null) => (v === null ? -Infinity : v);
@@ -178,5 +184,13 @@ export function reviveScore(o: ArchitectureScore): ArchitectureScore {
     ...o.fastTrain,
     trajectory: o.fastTrain.trajectory.map((t) => ({ ...t, wot: inf(t.wot), distinguishing: inf(t.distinguishing), das: inf(t.das) })),
   };
-  return { ...o, wot: inf(o.wot), distinguishing: inf(o.distinguishing), das: { ...o.das, value: inf(o.das.value) }, ...(fastTrain ? { fastTrain } : {}) };
+  const proxies = o.proxies && Object.fromEntries(Object.entries(o.proxies).map(([k, v]) => [k, v === null ? Infinity : v]));
+  return {
+    ...o,
+    wot: inf(o.wot),
+    distinguishing: inf(o.distinguishing),
+    das: { ...o.das, value: inf(o.das.value) },
+    ...(fastTrain ? { fastTrain } : {}),
+    ...(proxies ? { proxies } : {}),
+  };
 }

@@ -37,7 +37,7 @@ export class ProxyContext {
   /**
    * A pass, run once per context: "ce" (mean cross-entropy on labelled batch `b`, BatchNorm on
    * batch statistics; every batch through one session), "sum-input" (sum of logits on batch 0,
-   * with the input gradient: jacov), "sum-ones" (synflow: |weights|, one all-ones image,
+   * the input gradient only: jacov), "sum-ones" (synflow: |weights|, one all-ones image,
    * BatchNorm at its running statistics).
    */
   async pass(kind: PassKind, b = 0): Promise<GradientPass> {
@@ -47,7 +47,7 @@ export class ProxyContext {
       const base = { space, spec, seed, overrides };
       let req: GradientPassRequest;
       if (kind === "ce") req = { ...base, batchSize, runs: batches, loss: "ce", batchNorm: "batch" };
-      else if (kind === "sum-input") req = { ...base, batchSize, runs: [{ images: batches[0].images }], loss: "sum", batchNorm: "batch", inputGradient: true };
+      else if (kind === "sum-input") req = { ...base, batchSize, runs: [{ images: batches[0].images }], loss: "sum", batchNorm: "batch", weightGradients: false, inputGradient: true };
       else req = { ...base, batchSize: 1, runs: [{ images: new Float32Array(imageShape[0] * imageShape[1] * imageShape[2]).fill(SYNFLOW_INPUT_SCALE) }], loss: "sum", batchNorm: "running", weightTransform: (w) => w.map(Math.abs) };
       p = gradientPasses(req, this.runtime);
       this.passes.set(kind, p);

@@ -28,6 +28,8 @@ export interface GradientPassRequest {
   readonly batchNorm: "batch" | "running";
   /** Transforms the initial weights before the pass (synflow: their absolute values). */
   readonly weightTransform?: (w: Float32Array) => Float32Array;
+  /** Weight gradients (default true); jacov reads only the input gradient. */
+  readonly weightGradients?: boolean;
   readonly inputGradient?: boolean;
 }
 
@@ -73,11 +75,11 @@ export async function gradientPasses(req: GradientPassRequest, runtime: RuntimeC
   const used = new Set(g.nodes.flatMap((n) => n.inputs));
   const weightNames = new Set(g.nodes.filter((n) => WEIGHTED.has(n.op)).map((n) => n.inputs[1]));
   const weights = g.trainable.filter((p) => used.has(p.name) && weightNames.has(p.name));
-  const wrt = req.inputGradient ? [...weights, built.input] : weights;
+  const wrt = [...(req.weightGradients === false ? [] : weights), ...(req.inputGradient ? [built.input] : [])];
   // A network whose output does not depend on its weights (every path cut by `none`) has zero gradients.
   let grads = new Map<string, Value>();
   try {
-    if (weights.length) grads = appendGradients(g, loss, wrt);
+    if (weights.length && wrt.length) grads = appendGradients(g, loss, wrt);
   } catch (e) {
     if (!(e instanceof DasError && e.code === "INVALID_ARGUMENT")) throw e;
   }

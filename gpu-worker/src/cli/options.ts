@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { DasError, GRADIENT_PROXIES, isDasError, resolveProtocol, sizeOverridesFor, TAP_STRATEGIES, type ProtocolInput, type ScoringProtocol, type TapStrategy } from "@das/core";
+import { DAS_PLUS, dasPlusUnavailable, DasError, GRADIENT_PROXIES, isDasError, resolveProtocol, sizeOverridesFor, TAP_STRATEGIES, type ProtocolInput, type ScoringProtocol, type TapStrategy } from "@das/core";
 import { resolveDataDir } from "../data/data-dir.js";
 import type { ProviderChoice } from "../runtime/node-runtime.js";
 import type { ScoringSetup } from "./scoring-session.js";
@@ -127,12 +127,15 @@ export function sizeOverrides(space: string, width: string | undefined, depth: s
 /** The activation proxies every score has (`das eval` reports them all). */
 export const ACTIVATION_PROXIES = ["wot", "das", "activation_units", "distinguishing", "params", "flops"] as const;
 
-/** --proxies LIST: the gradient proxies asked for beside the activation ones ("all": every one). */
-export function proxiesFlag(raw: string | undefined): string[] {
+/**
+ * --proxies LIST: the gradient proxies asked for beside the activation ones, and das_plus. "all":
+ * every gradient proxy, and DAS+ where the space has a rule for this protocol.
+ */
+export function proxiesFlag(raw: string | undefined, space: string, protocol: ScoringProtocol): string[] {
   if (raw === undefined) return [];
   const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
-  if (names.includes("all")) return GRADIENT_PROXIES.map((p) => p.name);
-  const known = [...ACTIVATION_PROXIES, ...GRADIENT_PROXIES.map((p) => p.name)];
+  if (names.includes("all")) return [...GRADIENT_PROXIES.map((p) => p.name), ...(dasPlusUnavailable(space, protocol) ? [] : [DAS_PLUS])];
+  const known = [...ACTIVATION_PROXIES, ...GRADIENT_PROXIES.map((p) => p.name), DAS_PLUS];
   const unknown = names.find((n) => !known.includes(n));
   if (unknown) throw new DasError("INVALID_ARGUMENT", `--proxies: unknown proxy '${unknown}'; known: ${known.join(", ")}, all`, { field: "proxies", flag: "proxies" });
   return names.filter((n) => !(ACTIVATION_PROXIES as readonly string[]).includes(n));
@@ -155,7 +158,7 @@ export function scoringSetup(flags: ScoringFlags): ScoringSetup {
         : 1
       : intFlag("workers", flags.workers, 1, 64);
   const tap = flags.tap === "auto" ? "auto" : tapFlag(flags.tap);
-  return { space, protocol, tap, provider, threads, workers, dataDir: resolveDataDir(flags["data-dir"]), quiet: flags.quiet, proxies: proxiesFlag(flags.proxies) };
+  return { space, protocol, tap, provider, threads, workers, dataDir: resolveDataDir(flags["data-dir"]), quiet: flags.quiet, proxies: proxiesFlag(flags.proxies, space, protocol) };
 }
 
 /** A comma-separated list of integers in min..max, e.g. --ft-checkpoints 10,50. */

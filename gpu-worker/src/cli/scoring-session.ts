@@ -1,5 +1,11 @@
 import {
   batchesNeeded,
+  dasPlusFeatures,
+  dasPlusProxies,
+  dasPlusValue,
+  defaultDasPlusRule,
+  DAS_PLUS,
+  type DasPlusRule,
   BatchSampler,
   SCORING_POOL_SIZE,
   scoreProxies,
@@ -50,12 +56,12 @@ export interface ScoringSetup {
   readonly quiet: boolean;
   /** The device recorded in scores (e.g. a CUDA device's name); default: the provider. */
   readonly device?: string;
-  /** Gradient proxies (core/src/proxies) computed beside the activation scores, as `proxies` in each record. */
+  /**
+   * Gradient proxies (core/src/proxies) computed beside the activation scores, as `proxies` in each
+   * record, and "das_plus" for DAS+ (which adds the proxies its rule weighs).
+   */
   readonly proxies?: readonly string[];
 }
-
-/** A score with the gradient proxies asked for. */
-export type ScoreWithProxies = ArchitectureScore & { readonly proxies?: Readonly<Record<string, number>> };
 
 /**
  * What a scoring command sets up once and reuses for every architecture:
@@ -70,6 +76,8 @@ export class ScoringSession {
   readonly batch: Float32Array;
   /** Architectures scored at once by `scoreAll` (`--workers`), each on its own worker thread. */
   readonly workers: number;
+  /** The space's DAS+ rule, when DAS+ is asked for (refused up front where the protocol has none). */
+  readonly dasPlusRule?: DasPlusRule;
   private readonly set: ImageSet;
   private hash?: Promise<string>;
 
@@ -82,6 +90,7 @@ export class ScoringSession {
     const info = getDataset(this.protocol.dataset);
     this.set = loadScoringImages(info.name, setup.dataDir);
     this.batch = scoringBatch(this.set, this.protocol.batchSize, this.protocol.seed, info.mean, info.std);
+    if (setup.proxies?.includes(DAS_PLUS)) this.dasPlusRule = defaultDasPlusRule(this.space, this.protocol);
   }
 
   /**
@@ -112,9 +121,11 @@ export class ScoringSession {
     return session;
   }
 
-  /** The gradient proxies each score carries (--proxies). */
+  /** The gradient proxies each score carries: those asked for, then those DAS+ needs. */
   get proxyNames(): readonly string[] {
-    return this.setup.proxies ?? [];
+    const asked = (this.setup.proxies ?? []).filter((p) => p !== DAS_PLUS);
+    const forDasPlus = this.dasPlusRule ? dasPlusProxies(this.dasPlusRule) : [];
+    return [...asked, ...forDasPlus.filter((p) => !asked.includes(p))];
   }
 
   get batchSize(): number {
@@ -178,7 +189,7 @@ export class ScoringSession {
     return count >= POOL_MIN_ARCHS ? Math.min(this.workers, count) : 1;
   }
 
-  async score(spec: string): Promise<ScoreWithProxies> {
+  async score(spec: string): Promise<ArchitectureScore> {
     this.hash ??= protocolHash(this.protocol);
     const score = await scoreArchitecture(
       {
@@ -192,14 +203,20 @@ export class ScoringSession {
       this.batch,
       this.runtime,
     );
-    const names = this.setup.proxies ?? [];
-    if (!names.length) return score;
+    const names = this.proxyNames;
     const [c, h, w] = this.set.shape;
-    const proxies = await scoreProxies(
-      names,
-      { space: this.space, spec, batchSize: this.batchSize, seed: this.seed, overrides: this.overrides, imageShape: [c, h, w], batches: this.proxyBatches(batchesNeeded(names)) },
-      this.runtime,
-    );
-    return { ...score, proxies };
+    const proxies = names.length
+      ? await scoreProxies(
+          names,
+          { space: this.space, spec, batchSize: this.batchSize, seed: this.seed, overrides: this.overrides, imageShape: [c, h, w], batches: this.proxyBatches(batchesNeeded(names)) },
+          this.runtime,
+        )
+      : undefined;
+    return this.withDasPlus(proxies ? { ...score, proxies } : score);
+  }
+
+  /** The score with DAS+ by today's rule, when asked for (also for a score read back from a file). */
+  withDasPlus(score: ArchitectureScore): ArchitectureScore {
+    return this.dasPlusRule ? { ...score, dasPlus: dasPlusValue(this.dasPlusRule, dasPlusFeatures(score)) } : score;
   }
 }

@@ -130,8 +130,8 @@ export async function scoreTruth(space: SearchSpace<unknown>, values: TruthFlags
     for (const [i, hit] of hits.entries()) {
       let s: ArchitectureScore;
       if (hit) {
-        // A cached score keeps its atomic metrics; DAS is recomputed with today's default rule.
-        s = { ...hit, das: dasValue(rule, hit) };
+        // A cached score keeps its atomic metrics; DAS (and DAS+) are recomputed with today's rules.
+        s = session.withDasPlus({ ...hit, das: dasValue(rule, hit) });
         reused++;
       } else {
         const next = await fresh.next();

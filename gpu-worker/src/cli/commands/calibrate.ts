@@ -2,11 +2,14 @@ import { parseArgs } from "node:util";
 import { calibrateDasRule, describeRule, getSpace, kendallTauB, applyDasRule, type AtomicPair, type Calibration } from "@das/core";
 import { requireFlag } from "../options.js";
 import { scoresAtStep, scoreTruth, TRUTH_FLAGS } from "../truth-scores.js";
+import { calibrateDasPlusReport, printDasPlusReport } from "./calibrate-das-plus.js";
 
 export const CALIBRATE_USAGE = `das calibrate --space nb201 --truth FILE.csv --target COLUMN [--limit N] [--scores-in FILE.jsonl]
-         [--fast-train K [--at-step S]] [--json]
+         [--fast-train K [--at-step S]] [--das-plus --proxies synflow] [--json]
   Fits the DAS combination rule (maximum Kendall tau over the rule family) on dev data and
-  prints it, with a 2-fold check: fit on one half, Kendall tau on the other.`;
+  prints it, with a 2-fold check: fit on one half, Kendall tau on the other. With --das-plus,
+  fits DAS+ (a weighted sum of rank CDFs of wot, log N_A, D, params and synflow) the same way
+  and judges it out of fold against every single proxy the scores carry.`;
 
 interface FoldResult {
   readonly fit: string;
@@ -31,11 +34,19 @@ function twoFold(metrics: readonly AtomicPair[], truth: readonly number[]): Fold
 }
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: TRUTH_FLAGS, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...TRUTH_FLAGS, "das-plus": { type: "boolean", default: false } }, strict: true });
   const space = getSpace(requireFlag("space", values.space));
+  // DAS+ weighs synflow: score it unless the flags already ask for it.
+  if (values["das-plus"] && !/\b(synflow|all)\b/.test(values.proxies ?? "")) values.proxies = [values.proxies, "synflow"].filter(Boolean).join(",");
   const scored = await scoreTruth(space, values, "calibrate");
   const { target, truth } = scored;
   const scores = scoresAtStep(scored.scores, values["at-step"]);
+  if (values["das-plus"]) {
+    const report = calibrateDasPlusReport(scores, truth, space.name, target);
+    if (values.json) process.stdout.write(JSON.stringify({ space: space.name, n: scores.length, target, ...report }) + "\n");
+    else printDasPlusReport(report, (s) => process.stdout.write(s + "\n"));
+    return 0;
+  }
   const metrics: AtomicPair[] = scores;
   const fit: Calibration = calibrateDasRule(metrics, truth);
   const folds = twoFold(metrics, truth);

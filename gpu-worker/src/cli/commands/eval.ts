@@ -8,7 +8,8 @@ export const EVAL_USAGE = `das eval --space nb201 --truth FILE.csv --target COLU
          [--fast-train K [--ft-checkpoints S1,S2] [--ft-batch-size 64] [--lr 0.05] [--at-step S]] [--json]
   Scores the first N rows of a ground-truth CSV and prints Kendall tau-b, Spearman rho and
   top-10% overlap of every proxy (wot, das, activation_units, distinguishing, params, flops), and
-  of the gradient proxies asked for with --proxies (grad_norm, snip, synflow, jacov, zico, or all).
+  of the gradient proxies asked for with --proxies (grad_norm, snip, synflow, jacov, zico, das_plus,
+  or all).
   With --fast-train, the proxies after K steps (or after S with --at-step, a checkpoint) beside
   those at initialisation.`;
 
@@ -27,14 +28,17 @@ export interface ProxyCorrelation {
   top10pct: number;
 }
 
-type WithProxies = ArchitectureScore & { proxies?: Readonly<Record<string, number>> };
+/** Every proxy the scores carry: the activation ones, then the gradient proxies (--proxies), then DAS+. */
+export function proxyGetters(scores: readonly ArchitectureScore[]): [string, (s: ArchitectureScore) => number][] {
+  const gradient = Object.keys(scores[0]?.proxies ?? {}).map((name): [string, (s: ArchitectureScore) => number] => [name, (s) => s.proxies?.[name] ?? NaN]);
+  const dasPlus: [string, (s: ArchitectureScore) => number][] = scores[0]?.dasPlus ? [["das_plus", (s) => s.dasPlus?.value ?? NaN]] : [];
+  return [...Object.entries(PROXIES), ...gradient, ...dasPlus];
+}
 
-export function correlate(scores: readonly WithProxies[], target: readonly number[]): Record<string, ProxyCorrelation> {
+export function correlate(scores: readonly ArchitectureScore[], target: readonly number[]): Record<string, ProxyCorrelation> {
   const k = Math.max(1, Math.round(target.length / 10));
-  // The gradient proxies the scores carry (--proxies), after the activation ones.
-  const gradient = Object.keys(scores[0]?.proxies ?? {}).map((name) => [name, (s: WithProxies) => s.proxies?.[name] ?? NaN] as const);
   return Object.fromEntries(
-    [...Object.entries(PROXIES), ...gradient].map(([name, get]) => {
+    proxyGetters(scores).map(([name, get]) => {
       const v = scores.map(get);
       return [name, { kendall: kendallTauB(v, target), spearman: spearmanRho(v, target), top10pct: topKOverlap(v, target, k) }];
     }),

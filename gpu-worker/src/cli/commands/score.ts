@@ -33,7 +33,7 @@ export function readSpecs(file: string, space: SearchSpace<unknown>): string[] {
     .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
-export function scoreLine(s: ArchitectureScore & { proxies?: Readonly<Record<string, number>> }): string {
+export function scoreLine(s: ArchitectureScore): string {
   const f = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
   return [
     s.archId.slice(0, 12),
@@ -45,6 +45,7 @@ export function scoreLine(s: ArchitectureScore & { proxies?: Readonly<Record<str
     `params=${s.params}`,
     `flops=${s.flops}`,
     ...Object.entries(s.proxies ?? {}).map(([k, v]) => `${k}=${v.toPrecision(5)}`),
+    s.dasPlus ? `das_plus=${f(s.dasPlus.value, 4)}` : "",
     `${s.durationMs.toFixed(0)}ms`,
     s.arch,
   ]
