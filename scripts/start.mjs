@@ -7,10 +7,11 @@
 // on its own, the others are stopped and this exits non-zero with its last output. Ctrl-C or
 // SIGTERM stops everything (each service's whole process group: wrangler's workerd too) and
 // exits 0; a second Ctrl-C skips the GPU function's drain. A second start reuses the data.
-// The first start loads the shipped DTB-mini (gpu-worker/data/dtb-mini) into s3 with `das dtb push`.
+// The first start loads the shipped DTB-mini (gpu-worker/data/dtb-mini) into s3 with `das dtb push`,
+// and the benchmark truth of ../shared/data (when present) with `das truth push`.
 // Plain Node, no dependencies. `das score` (npm run das -- score ...) stays the CLI.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,10 +48,13 @@ const services = [
     what: "S3 emulator (s3rver)",
     portVar: "DAS_S3_PORT",
     port: ports.s3,
-    args: [join(ROOT, "node_modules/s3rver/bin/s3rver.js"), "-d", join(dataRoot, "s3"), "-a", HOST, "-p", String(ports.s3), "--configure-bucket", "das", "--silent"],
+    args: [join(ROOT, "node_modules/s3rver/bin/s3rver.js"), "-d", join(dataRoot, "s3"), "-a", HOST, "-p", String(ports.s3), "--configure-bucket", "das", join(dataRoot, "s3rver-cors.xml"), "--silent"],
     env: process.env,
     ready: async () => (await get(`${s3Url}/das?list-type=2`)) === 200,
-    afterReady: loadDtbMini,
+    afterReady: async (svc) => {
+      await loadDtbMini(svc);
+      await loadTruth(svc);
+    },
     timeoutMs: 60_000,
   },
   {
@@ -113,17 +117,59 @@ async function loadDtbMini(svc) {
   const listing = await (await fetch(`${s3Url}/das?max-keys=1000&prefix=${encodeURIComponent(prefix)}`)).text();
   const present = new Set([...listing.matchAll(/<Key>[^<]*\/index\/([0-9a-f])\.json<\/Key>/g)].map((m) => m[1]));
   if ([...needed].every((s) => present.has(s))) return;
-  const push = spawn(process.execPath, [join(ROOT, "gpu-worker/dist/cli/main.js"), "dtb", "push", "--dir", dir, "--endpoint", s3Url, "--bucket", "das"], {
+  const out = await dasToS3(svc, ["dtb", "push", "--dir", dir], "das dtb push of DTB-mini");
+  print(svc, `DTB-mini loaded: ${out.trim()}`);
+}
+
+/** Benchmark ground truth `npm start` loads from ../shared/data: a space, its CSV and the columns. */
+const SHARED_DATA = resolve(ROOT, "../shared/data");
+const TRUTH = [
+  { space: "nb201", file: "nb201/accuracy-dev.csv", targets: ["cifar10_test_acc", "cifar100_test_acc", "imagenet16_120_test_acc"] },
+  { space: "nb101", file: "nb101/accuracy-dev.csv", targets: ["cifar10_val_acc"] },
+  { space: "darts", file: "nb301/accuracy-dev.csv", targets: ["cifar10_val_acc"] },
+];
+
+/** `das truth push` of each benchmark column not yet in s3 (truth/{space}/{target}.json), when ../shared/data holds its CSV. */
+async function loadTruth(svc) {
+  const present = await (await fetch(`${s3Url}/das?max-keys=1000&prefix=truth/`)).text();
+  const todo = TRUTH.flatMap(({ space, file, targets }) => targets.map((target) => ({ space, csv: join(SHARED_DATA, file), target })))
+    .filter((t) => !present.includes(`<Key>truth/${t.space}/${t.target}.json</Key>`));
+  if (todo.length === 0) return;
+  const absent = todo.filter((t) => !existsSync(t.csv));
+  if (absent.length) print(svc, `benchmark truth not loaded from ${show(SHARED_DATA)} (absent: ${[...new Set(absent.map((t) => show(t.csv)))].join(", ")}); load it with das truth push`);
+  // The pushes are independent; each is one small object.
+  await Promise.all(
+    todo.filter((t) => existsSync(t.csv)).map(async (t) => {
+      const out = JSON.parse(await dasToS3(svc, ["truth", "push", "--space", t.space, "--csv", t.csv, "--target", t.target], `das truth push of ${t.space} ${t.target}`));
+      print(svc, `truth loaded: ${t.space} ${t.target} (${out.count} architectures)`);
+    }),
+  );
+}
+
+/** Runs `das ARGS --endpoint <s3> --bucket das` with the emulator's credentials; its stdout, its stderr printed as the service's. */
+async function dasToS3(svc, args, what) {
+  const child = spawn(process.execPath, [join(ROOT, "gpu-worker/dist/cli/main.js"), ...args, "--endpoint", s3Url, "--bucket", "das"], {
     cwd: ROOT,
     env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
-  push.stdout.on("data", (d) => (out += d));
-  push.stderr.on("data", (d) => String(d).split("\n").filter(Boolean).forEach((l) => print(svc, l)));
-  const code = await new Promise((r) => push.once("exit", r));
-  if (code !== 0) throw new Error(`das dtb push of DTB-mini exited ${code}`);
-  print(svc, `DTB-mini loaded: ${out.trim()}`);
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => String(d).split("\n").filter(Boolean).forEach((l) => print(svc, l)));
+  // "close", not "exit": stdout may still be delivering when the process has exited.
+  const code = await new Promise((r) => child.once("close", r));
+  if (code !== 0) throw new Error(`${what} exited ${code}`);
+  return out;
+}
+
+/**
+ * CORS of the S3 emulator: the dashboard's "Score on the server" PUTs a model to a presigned URL
+ * from the Worker's origin (another port). Only that origin, only PUT: s3rver takes unsigned
+ * requests, so a wider rule would let any page the developer opens read or write .data.
+ */
+function s3Cors(origin) {
+  const origins = [origin, origin.replace(HOST, "localhost")].map((o) => `<AllowedOrigin>${o}</AllowedOrigin>`).join("");
+  return `<CORSConfiguration><CORSRule>${origins}<AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule></CORSConfiguration>\n`;
 }
 
 async function get(url) {
@@ -239,6 +285,7 @@ async function main() {
   // A closed terminal or pipe must not crash us before the services are stopped.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
   mkdirSync(join(dataRoot, "s3"), { recursive: true });
+  writeFileSync(join(dataRoot, "s3rver-cors.xml"), s3Cors(edgeUrl));
   mkdirSync(join(dataRoot, "wrangler"), { recursive: true });
   // Last resort (a crash here): no service outlives this process.
   process.on("exit", () => services.forEach((svc) => signalGroup(svc, "SIGKILL")));

@@ -2,7 +2,8 @@
  * `npm start`'s own script (scripts/start.mjs, after the build `npm start` runs first), on free
  * loopback ports with its data in a temp folder: the first start loads the shipped DTB-mini into its
  * S3, dtbRecords pages through all of it and filters it over HTTP, Ctrl-C (SIGTERM) stops every
- * service, and a second start on the same data serves the records without loading them again.
+ * service, and a second start on the same data serves the records without loading them again. The
+ * benchmark truth of ../shared/data is loaded the same way, once (without the folder, the start says so).
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
@@ -12,6 +13,7 @@ import { genotypeOps, parseDtbRecord, type DtbRecord } from "../core/dist/index.
 import { ROOT, tempDir } from "./helpers/cli.js";
 import { freePort, Proc, waitFor } from "./helpers/processes.js";
 import { processes, stopGroup } from "./helpers/stack.js";
+import { hasSharedData } from "./shared-data.js";
 
 const SHIPPED = join(ROOT, "gpu-worker/data/dtb-mini");
 const shipped: DtbRecord[] = readdirSync(SHIPPED)
@@ -74,10 +76,19 @@ async function everyRecord(url: string, filter?: unknown): Promise<any[]> {
   return nodes;
 }
 
+/** What start.mjs loads from ../shared/data: space, target, and the architectures when known from the CSV (NB101 merges isomorphic rows). */
+const TRUTH = [
+  ["NB101", "cifar10_val_acc", undefined],
+  ["NB201", "cifar100_test_acc", 1000],
+  ["NB201", "cifar10_test_acc", 1000],
+  ["NB201", "imagenet16_120_test_acc", 1000],
+  ["DARTS", "cifar10_val_acc", 250],
+] as const;
+
 const byAccuracy = (a: DtbRecord, b: DtbRecord) => b.finalTestAccuracy - a.finalTestAccuracy || (a.architecture.archId < b.architecture.archId ? -1 : 1);
 
 describe("npm start (scripts/start.mjs)", () => {
-  it("loads DTB-mini on the first start, serves and filters it, stops cleanly, and keeps it for the next start", async () => {
+  it("loads DTB-mini and the benchmark truth on the first start, serves and filters it, stops cleanly, and keeps both for the next start", async () => {
     const ports = { s3: await freePort(), gpu: await freePort(), edge: await freePort() };
     const first = await start(ports);
     expect(first.proc.out.join("\n")).toMatch(/DTB-mini loaded: \{"records":\d+/);
@@ -90,10 +101,25 @@ describe("npm start (scripts/start.mjs)", () => {
     const expectedFiltered = expected.filter((r) => r.finalTestAccuracy >= 0.35 && genotypeOps(r.architecture.genotype).includes("dil_conv_3x3"));
     expect(expectedFiltered.length).toBeGreaterThan(0);
     expect(filtered.map((n) => n.archId)).toEqual(expectedFiltered.map((r) => r.architecture.archId));
+    const loaded = first.proc.out.join("\n");
+    const targets = (await gql(first.url, `{ benchmarkTargets { space target count } }`)).benchmarkTargets;
+    if (hasSharedData) {
+      const lines = TRUTH.map(([space, target]) => new RegExp(`truth loaded: ${space.toLowerCase()} ${target} \\((\\d+) architectures\\)`).exec(loaded));
+      expect(lines.every(Boolean), loaded).toBe(true);
+      expect(targets).toEqual(
+        TRUTH.map(([space, target, count], i) => ({ space, target, count: count ?? Number(lines[i]![1]) })).sort((a, b) => (a.space === b.space ? (a.target < b.target ? -1 : 1) : a.space < b.space ? -1 : 1)),
+      );
+      expect(targets.find((t: any) => t.space === "NB101").count).toBeGreaterThan(100);
+    } else {
+      expect(loaded).toMatch(/benchmark truth not loaded/);
+      expect(targets).toEqual([]);
+    }
     expect(await stop(first.proc, ports.gpu)).toBe(0);
 
     const second = await start(ports);
     expect(second.proc.out.join("\n")).not.toMatch(/DTB-mini loaded/);
+    expect(second.proc.out.join("\n")).not.toMatch(/truth loaded/);
+    expect((await gql(second.url, `{ benchmarkTargets { space target count } }`)).benchmarkTargets).toEqual(targets);
     const protocols = await gql(second.url, `{ dtbProtocols { name records } }`);
     expect(protocols.dtbProtocols.find((p: any) => p.name === "mini").records).toBe(shipped.length);
     expect(await stop(second.proc, ports.gpu)).toBe(0);

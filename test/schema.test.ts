@@ -33,6 +33,7 @@ function context(o: { authenticated?: boolean; scores: MemoryScores; created?: N
     scores: o.scores,
     uploads: { presignModelPut: () => Promise.reject(new Error("not here")), hasModel: async () => false },
     dtb: { index: async () => [], records: async (keys) => keys.map(() => null) },
+    benchmarks: { truthTables: async () => [], listKeys: async () => [] },
     batches: {
       create: async (b) => {
         o.created?.push(b);

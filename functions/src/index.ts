@@ -12,6 +12,7 @@ export default {
     if (url.pathname === "/healthz") return Response.json({ status: "ok" });
     const callback = CALLBACK_ROUTE.exec(url.pathname);
     if (callback) return handleCallback(request, env, callback[1]);
+    // Where the dashboard is deployed (wrangler.toml [assets]) "/" is its page and never gets here.
     if (url.pathname === "/") return Response.redirect(new URL("/graphql", url).toString(), 302);
     return Response.json({ error: { code: "NOT_FOUND", message: `no route ${url.pathname}; the API is at /graphql` } }, { status: 404 });
   },

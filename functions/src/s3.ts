@@ -1,5 +1,5 @@
 /** S3 (s3rver locally, R2 or AWS in production) through @aws-sdk/client-s3, configured from the Worker's bindings. */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { mapBounded, modelKey } from "@das/core";
 import type { PresignedUpload, ScoreStore, StoredScore, UploadService } from "@das/schema";
@@ -8,6 +8,8 @@ import { memoEntries, ScoreMemo } from "./score-memo.js";
 
 /** S3 reads in flight at once for one request. */
 export const S3_READ_CONCURRENCY = 16;
+/** Keys one listing may return (a hundred S3 requests); a prefix holding more is an operator's problem, not a page of results. */
+export const LIST_MAX_KEYS = 100_000;
 /** Lifetime of a presigned upload URL. */
 export const UPLOAD_URL_TTL_S = 900;
 
@@ -54,6 +56,28 @@ export class Storage implements ScoreStore, UploadService {
     return text === null ? null : (JSON.parse(text) as T);
   }
 
+  /**
+   * Every object under a prefix with its ETag, in lexical order: ListObjects v1 paged by marker,
+   * over presigned GETs for the same reason as getText (the SDK parses S3's XML with DOMParser, which
+   * workerd lacks); s3rver 3.7's v2 listing fails on Node 20 once truncated.
+   */
+  async list(prefix: string): Promise<{ key: string; etag: string }[]> {
+    const out: { key: string; etag: string }[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const url = await getSignedUrl(this.client, new ListObjectsCommand({ Bucket: this.bucket, Prefix: prefix, Marker: marker }), { expiresIn: 60 });
+      const r = await fetch(url);
+      const xml = await r.text();
+      if (!r.ok) throw new Error(`S3 list ${prefix} answered ${r.status}: ${xml.slice(0, 200)}`);
+      const page = [...xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)].map((m) => ({ key: xmlField(m[1], "Key"), etag: xmlField(m[1], "ETag") }));
+      out.push(...page);
+      if (!/<IsTruncated>\s*true\s*<\/IsTruncated>/.test(xml) || page.length === 0) break;
+      if (out.length >= LIST_MAX_KEYS) throw new Error(`S3 list ${prefix} holds more than ${LIST_MAX_KEYS} keys`);
+      marker = page[page.length - 1].key;
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -96,4 +120,14 @@ export class Storage implements ScoreStore, UploadService {
 
 function isMissing(e: unknown): boolean {
   return e instanceof S3ServiceException && (e.name === "NoSuchKey" || e.name === "NotFound" || e.$metadata.httpStatusCode === 404);
+}
+
+const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+/** The text of an element of a ListObjects entry, entities decoded ("" when absent). */
+function xmlField(xml: string, name: string): string {
+  const m = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml);
+  return (m?.[1] ?? "").replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (all, e: string) =>
+    e[0] === "#" ? String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : (XML_ENTITIES[e] ?? all),
+  );
 }

@@ -4,6 +4,7 @@ import { maskError, schema, type SchemaContext } from "@das/schema";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { apiKeys, hasValidApiKey } from "./auth.js";
 import { EdgeBatches } from "./batch-service.js";
+import { S3BenchmarkStore } from "./benchmark-store.js";
 import { S3DtbStore } from "./dtb-store.js";
 import type { Env } from "./env.js";
 import { Storage } from "./s3.js";
@@ -16,6 +17,7 @@ export interface ServerContext {
 let yoga: YogaServerInstance<ServerContext, SchemaContext> | undefined;
 let storage: Storage | undefined;
 let dtb: S3DtbStore | undefined;
+let benchmarks: S3BenchmarkStore | undefined;
 
 export function getYoga(): YogaServerInstance<ServerContext, SchemaContext> {
   yoga ??= createYoga<ServerContext, SchemaContext>({
@@ -36,6 +38,7 @@ export function getYoga(): YogaServerInstance<ServerContext, SchemaContext> {
     context: async ({ request, env }) => {
       storage ??= new Storage(env);
       dtb ??= new S3DtbStore(storage);
+      benchmarks ??= new S3BenchmarkStore(storage);
       const base = env.DAS_CALLBACK_BASE || new URL(request.url).origin;
       return {
         authenticated: await hasValidApiKey(request, apiKeys(env.DAS_API_KEYS)),
@@ -43,6 +46,7 @@ export function getYoga(): YogaServerInstance<ServerContext, SchemaContext> {
         uploads: storage,
         batches: new EdgeBatches(env, storage, base),
         dtb,
+        benchmarks,
       };
     },
   });

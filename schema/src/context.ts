@@ -3,7 +3,7 @@
  * over S3, the GPU function and the batch Durable Object; tests can implement
  * them over anything. The schema itself never touches storage or the network.
  */
-import type { DtbIndexEntry, DtbRecord, ScoreLocation } from "@das/core";
+import type { DtbIndexEntry, DtbRecord, ScoreLocation, TruthTable } from "@das/core";
 
 /** A score record as stored: `das score --json`'s object plus the GPU function's `provenance`. */
 export type StoredScore = Readonly<Record<string, unknown>>;
@@ -102,6 +102,14 @@ export interface DtbStore {
   records(keys: readonly string[]): Promise<readonly (DtbRecord | null)[]>;
 }
 
+/** Benchmark ground truth (core/src/truth/catalog.ts) and listings of stored scores, read-only. */
+export interface BenchmarkStore {
+  /** Every truth table stored under truth/, validated; empty when none was pushed. */
+  truthTables(): Promise<readonly TruthTable[]>;
+  /** Every key under a prefix, in lexical order. */
+  listKeys(prefix: string): Promise<readonly string[]>;
+}
+
 export interface SchemaContext {
   /** True when the request carried a valid API key. */
   readonly authenticated: boolean;
@@ -109,4 +117,5 @@ export interface SchemaContext {
   readonly batches: BatchService;
   readonly uploads: UploadService;
   readonly dtb: DtbStore;
+  readonly benchmarks: BenchmarkStore;
 }

@@ -13,6 +13,8 @@ import "./types/batch.js";
 import "./types/scoring.js";
 import "./types/progress.js";
 import "./types/dtb.js";
+import "./types/benchmark.js";
+import "./types/percentile.js";
 
 export const schema = builder.toSchema();
 

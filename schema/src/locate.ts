@@ -23,6 +23,12 @@ export const API_LIMITS = Object.freeze({
   itemsPage: 100,
   /** Records per page of dtbRecords. */
   dtbPage: 50,
+  /** Points per page of benchmarkPoints. */
+  benchmarkPage: 1000,
+  /** Score records a percentile population reads at most (the first by architecture id: a sample when more are cached). */
+  populationRecords: 5000,
+  /** Distinct percentile populations (space, protocol, kind) one request may read: each can cost thousands of S3 reads. */
+  populationsPerRequest: 2,
 });
 
 /**

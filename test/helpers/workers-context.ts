@@ -21,6 +21,15 @@ export interface DtbSummary {
   readonly states: number;
 }
 
+/** The targets of test/fixtures/truth/nb201-mini.csv that workers-setup.ts pushes with `das truth push`. */
+export const TRUTH_MINI_TARGETS = ["cifar10_test_acc", "cifar100_test_acc"] as const;
+
+/** A row of that fixture: the arch column as written, and each pushed target's value. */
+export interface TruthMiniRow {
+  readonly spec: string;
+  readonly values: Readonly<Record<string, number>>;
+}
+
 /** What workers-setup.ts provides: read with `inject("dasS3Endpoint")` from "vitest" (in tests or the pool options). */
 declare module "vitest" {
   export interface ProvidedContext {
@@ -33,5 +42,7 @@ declare module "vitest" {
     dasGpuPort: number;
     /** The shipped DTB-mini records, pushed into that s3rver by `das dtb push` before the tests. */
     dtbMini: DtbSummary[];
+    /** The rows of test/fixtures/truth/nb201-mini.csv, pushed as truth/nb201/{target}.json for TRUTH_MINI_TARGETS. */
+    truthMini: TruthMiniRow[];
   }
 }

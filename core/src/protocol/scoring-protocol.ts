@@ -222,5 +222,10 @@ export function protocolHash(p: ScoringProtocol): Promise<string> {
 
 /** Where a score lives in the store: `scores/{engineVersion}/{dataset}/{protocolHash}/{archId}.json`. */
 export function scoreKey(engineVersion: string, p: ScoringProtocol, hash: string, archId: string): string {
-  return `scores/${engineVersion}/${p.dataset}/${hash}/${archId}.json`;
+  return `${scorePrefix(engineVersion, p, hash)}${archId}.json`;
+}
+
+/** The prefix every score of one protocol shares (every space's: the space is not in the key): `scores/{engineVersion}/{dataset}/{protocolHash}/`. */
+export function scorePrefix(engineVersion: string, p: Pick<ScoringProtocol, "dataset">, hash: string): string {
+  return `scores/${engineVersion}/${p.dataset}/${hash}/`;
 }

@@ -9,6 +9,7 @@ import { trainCommand, TRAIN_USAGE } from "./commands/train.js";
 import { dtbCommand, DTB_USAGE } from "./commands/dtb.js";
 import { scoreCommand, SCORE_USAGE } from "./commands/score.js";
 import { serveCommand, SERVE_USAGE } from "./commands/serve.js";
+import { truthCommand, TRUTH_USAGE } from "./commands/truth.js";
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   score: { run: scoreCommand, usage: SCORE_USAGE },
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   export: { run: exportCommand, usage: EXPORT_USAGE },
   train: { run: trainCommand, usage: TRAIN_USAGE },
   dtb: { run: dtbCommand, usage: DTB_USAGE },
+  truth: { run: truthCommand, usage: TRUTH_USAGE },
   gradcheck: { run: gradcheckCommand, usage: GRADCHECK_USAGE },
   serve: { run: serveCommand, usage: SERVE_USAGE },
 };

@@ -53,7 +53,7 @@ export function dasOf(s: LocatedScore, rule: DasRule): DasValueShape {
   return { value: finiteOrNull(value), rule: kind, parameters };
 }
 
-const Architecture = builder.objectRef<LocatedScore>("Architecture").implement({
+export const Architecture = builder.objectRef<LocatedScore>("Architecture").implement({
   fields: (t) => ({
     space: t.field({ type: SearchSpace, resolve: (s) => spaceValue(s.location.space) }),
     spec: t.string({ description: "The spec in normal form (for ONNX: the model's SHA-256).", resolve: (s) => s.location.canonicalSpec }),

@@ -5,10 +5,10 @@ import { parseArgs } from "node:util";
 import { buildDtbRecord, DasError, DTB_PROTOCOLS, dtbArchitecture, dtbProtocolHash, ENGINE_VERSION, getDtbProtocol, parseCsv, parseDtbRecord, recordedSteps, requireColumn, stepsPerEpoch, type DtbRecord } from "@das/core";
 import { loadTrainingData, resolveDataDir } from "../../data/data-dir.js";
 import { DtbPublisher } from "../../dtb/publish.js";
-import { S3BlobStore } from "../../serve/s3-store.js";
 import { nodeRuntime } from "../../runtime/node-runtime.js";
 import { intFlag, providerFlag, requireFlag } from "../options.js";
 import { Progress } from "../progress.js";
+import { S3_FLAGS, s3Store, storage } from "../s3-flags.js";
 
 export const DTB_USAGE = `das dtb protocols
 das dtb build --protocol mini|paper|smoke --genotypes FILE --out DIR [--limit N] [--data-dir DIR] [--threads T]
@@ -131,25 +131,6 @@ async function buildCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(JSON.stringify({ protocol: protocol.name, protocolHash: hash, out, total: todo.length, kept: done.length, built, failed }) + "\n");
   return failed > 0 ? 1 : 0;
-}
-
-const S3_FLAGS = { bucket: { type: "string" }, endpoint: { type: "string" }, region: { type: "string" } } as const;
-
-function s3Store(v: { bucket?: string; endpoint?: string; region?: string }): S3BlobStore {
-  const endpoint = v.endpoint ?? (process.env.DAS_S3_ENDPOINT || undefined);
-  if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint)) throw new DasError("INVALID_ARGUMENT", `--endpoint must be an http(s) URL, got '${endpoint}'`, { field: "endpoint" });
-  return new S3BlobStore({ endpoint, bucket: v.bucket ?? (process.env.DAS_S3_BUCKET || "das"), region: v.region ?? (process.env.DAS_S3_REGION || "us-east-1") });
-}
-
-/** S3's own failures (credentials, endpoint, bucket) as STORAGE_UNAVAILABLE, with the SDK's reason. */
-async function storage<T>(store: S3BlobStore, f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (e instanceof DasError) throw e;
-    const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    throw new DasError("STORAGE_UNAVAILABLE", `S3 (bucket ${store.bucket}) failed: ${reason}; check --endpoint, --bucket and the AWS credentials (AWS_ACCESS_KEY_ID, ...)`, {}, { cause: e });
-  }
 }
 
 /** Every record of a directory, validated; a file whose name is not its record's archId is refused. */
