@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyDasPlusRule, kendallTauB, dasPlusFeatures, defaultDasPlusRule, CIFAR10_MEAN, CIFAR10_STD, gradientPasses, labelledBatch, Trainer, type GradientPassRequest, type RuntimeConfig } from "../core/src/index.js";
+import { applyDasPlusRule, kendallTauB, JACOV_UNDEFINED, dasPlusFeatures, defaultDasPlusRule, CIFAR10_MEAN, CIFAR10_STD, gradientPasses, labelledBatch, Trainer, type GradientPassRequest, type RuntimeConfig } from "../core/src/index.js";
 import { das } from "./helpers/cli.js";
 import { bundledCifar10, dataFile, hasSharedData, SKIP_NO_DATA } from "./shared-data.js";
 
@@ -108,6 +108,10 @@ describe("das score --proxies", () => {
     const all = das([...args, "--proxies", "all"]).json()[0];
     expect(Object.keys(all.proxies)).toEqual(["grad_norm", "snip", "synflow", "jacov", "zico"]);
     expect(all.proxies.snip).toBe(rec.proxies.snip);
+    // A cell whose every path from the input is cut by `none`: no input gradient, jacov's undefined value (as the reference's -1e8).
+    const cut = das(["score", "--space", "nb201", "--arch", "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|nor_conv_1x1~2|", "--width", "4", "--depth", "1", "--batch-size", "8", "--json", "--proxies", "jacov"]);
+    expect(cut.status, cut.stderr).toBe(0);
+    expect(cut.json()[0].proxies.jacov).toBe(JACOV_UNDEFINED);
     const bad = das([...args, "--proxies", "fisher"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown proxy 'fisher'/);

@@ -63,5 +63,5 @@ export { mapBounded } from "./util/bounded.js";
 export * from "./proxies/registry.js";
 export { ProxyContext, type LabelledImages, type ProxyInput } from "./proxies/context.js";
 export { gradientPasses, type GradientPass, type GradientPassRequest } from "./proxies/gradient-pass.js";
-export { jacovScore, rowCorrelations } from "./proxies/jacov.js";
+export { JACOV_UNDEFINED, jacovScore, rowCorrelations } from "./proxies/jacov.js";
 export { symmetricEigenvalues } from "./proxies/eigen.js";

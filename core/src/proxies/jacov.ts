@@ -54,6 +54,8 @@ export const jacov: ProxyDefinition = {
   needs: { labels: false, gradients: true, batches: 1 },
   async compute(ctx) {
     const pass = await ctx.pass("sum-input");
-    return jacovScore(pass.inputGrad!, ctx.input.batchSize);
+    // No input gradient: the logits do not depend on the images (every path cut by `none`), so the
+    // Jacobian rows are constant, as the reference finds them.
+    return pass.inputGrad ? jacovScore(pass.inputGrad, ctx.input.batchSize) : JACOV_UNDEFINED;
   },
 };
