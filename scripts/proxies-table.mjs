@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(fileURLToPath(import.meta.url), "../..");
 const DATA = resolve(ROOT, "../shared/data");
 const core = await import(join(ROOT, "core/dist/index.js"));
-const { kendallTauB, spearmanRho, reviveScore, calibrateDasPlus, applyDasPlusRule, dasPlusFeatures, DAS_PLUS_FEATURES } = core;
+const { kendallTauB, spearmanRho, reviveScore, calibrateDasPlus, applyDasPlusRule, dasPlusFeatures, parseCsv, DAS_PLUS_FEATURES } = core;
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
@@ -24,12 +24,12 @@ const dir = resolve(arg("scores-dir", join(ROOT, ".data/proxies-table")));
 mkdirSync(dir, { recursive: true });
 const GRADIENT = ["grad_norm", "snip", "jacov", "zico"];
 // Rows scored at batch 32 for the gradient proxies (they cost 10-30x WOT here): the first N of each CSV.
-const B32_ROWS = { nb201: Number(arg("nb201-rows", "400")), nb101: Number(arg("nb101-rows", "250")), darts: Number(arg("darts-rows", "150")) };
+const B32_ROWS = { nb201: Number(arg("nb201-rows", "400")), nb101: Number(arg("nb101-rows", "100")), darts: Number(arg("darts-rows", "100")) };
 const SPACES = [
   { space: "nb201", csv: "nb201/accuracy-dev.csv", targets: ["cifar10_test_acc", "cifar100_test_acc", "imagenet16_120_test_acc"] },
   { space: "nb101", csv: "nb101/accuracy-dev.csv", targets: ["cifar10_val_acc"] },
   { space: "darts", csv: "nb301/accuracy-dev.csv", targets: ["cifar10_val_acc"] },
-];
+].filter((s) => !arg("space") || s.space === arg("space"));
 const das = (args) => {
   const r = spawnSync(process.execPath, [join(ROOT, "gpu-worker/dist/cli/main.js"), ...args, "--json", "--quiet"], { encoding: "utf8", maxBuffer: 1 << 28, stdio: ["ignore", "pipe", "inherit"] });
   if (r.status !== 0) throw new Error(`das ${args.slice(0, 3).join(" ")} failed (exit ${r.status})`);
@@ -70,8 +70,9 @@ for (const s of SPACES) {
   const shipped = b128.map((x) => x.dasPlus.value);
   const features = b128.map((x) => dasPlusFeatures(x));
   for (const target of s.targets) {
-    const acc = b128.map((x) => x.target?.[target] ?? NaN);
-    if (acc.some(Number.isNaN)) throw new Error(`${s.space}: scores without ${target}`);
+    // Eval saves one target per score; the others come from the CSV, whose row order the scores keep.
+    const acc = parseCsv(readFileSync(truth, "utf8"), truth).rows.map((r) => Number(r[target]));
+    if (acc.length !== b128.length || acc.some(Number.isNaN)) throw new Error(`${s.space}: ${target} is not numeric on every row`);
     const corr = (v) => `${f3(kendallTauB(v, acc.slice(0, v.length)))} | ${f3(spearmanRho(v, acc.slice(0, v.length)))}`;
     console.log(`### ${s.space}, ${target}\n`);
     console.log("| proxy | batch | n | Kendall tau-b | Spearman rho |\n|---|---|---|---|---|");
