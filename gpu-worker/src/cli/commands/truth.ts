@@ -40,7 +40,7 @@ async function pushCommand(argv: string[]): Promise<number> {
     const stored = await storage(store, () => getJson<unknown>(store, key));
     const unchanged = stored !== undefined && JSON.stringify(stored) === body;
     if (!unchanged) await storage(store, () => putJson(store, key, table));
-    process.stderr.write(`[truth] ${unchanged ? "unchanged" : "pushed"} ${table.count} architectures of ${space} ${target} to s3://${store.bucket}/${key}${duplicates ? ` (${duplicates} repeated rows kept once)` : ""}\n`);
+    process.stderr.write(`[truth] ${unchanged ? "unchanged" : "pushed"} ${table.count} architectures of ${space} ${target} to s3://${store.bucket}/${key}${duplicates ? ` (${duplicates} repeated rows merged, mean value)` : ""}\n`);
     process.stdout.write(JSON.stringify({ space, target, key, count: table.count, duplicates, written: !unchanged, bucket: store.bucket }) + "\n");
   } finally {
     store.destroy();
