@@ -8,12 +8,14 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { signRequest } from "../core/dist/index.js";
+import { dasPlusUnavailable, resolveProtocol, signRequest } from "../core/dist/index.js";
 
 const { values } = parseArgs({ options: { count: { type: "string", default: "20" }, "batch-size": { type: "string", default: "128" }, archs: { type: "string" } } });
 const count = Number(values.count);
 const batchSize = Number(values["batch-size"]);
 const CLI = "gpu-worker/dist/cli/main.js";
+// das serve adds DAS+ (and the synflow it weighs on NB201) wherever its rule applies: the CLI is asked for the same.
+const dasPlusFlags = dasPlusUnavailable("nb201", resolveProtocol("nb201", { dataset: "cifar10", batchSize, seed: 1, fastTrainSteps: 0 })) ? [] : ["--proxies", "das_plus"];
 const SECRET = "bench-secret-0123456789";
 
 function specs() {
@@ -70,7 +72,7 @@ function throughCli(list, workers) {
   writeFileSync(file, list.join("\n"));
   spawnSync(process.execPath, [CLI, "score", "--space", "nb201", "--arch", list[0], "--batch-size", String(batchSize), "--quiet"]); // tap choice cached
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, "score", "--space", "nb201", "--archs", file, "--batch-size", String(batchSize), "--json", "--quiet", "--workers", String(workers)], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [CLI, "score", "--space", "nb201", "--archs", file, "--batch-size", String(batchSize), "--json", "--quiet", "--workers", String(workers), ...dasPlusFlags], { encoding: "utf8", maxBuffer: 1 << 28 });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(r.stderr);
   const inRuntime = r.stdout.trim().split("\n").map((l) => runtimeMs(JSON.parse(l))).reduce((a, b) => a + b, 0);
@@ -78,7 +80,7 @@ function throughCli(list, workers) {
 }
 
 const list = specs();
-console.log(`NB201, ${list.length} architectures, batch ${batchSize}, CPU provider`);
+console.log(`NB201, ${list.length} architectures, batch ${batchSize}, CPU provider${dasPlusFlags.length ? ", with DAS+ (synflow) on both paths" : ""}`);
 const row = (name, { wall, inRuntime }, parallel) =>
   console.log(`${name.padEnd(34)} ${(list.length / (wall / 1000)).toFixed(2).padStart(6)} archs/s  wall ${(wall / 1000).toFixed(1)} s  outside the runtime ${(100 * (1 - inRuntime / (wall * parallel))).toFixed(0)}%`);
 row("das serve, concurrency 1", await throughService(list, 1), 1);

@@ -103,6 +103,37 @@ describe("the GraphQL schema", () => {
     expect(s.provenance).toEqual({ engineVersion: "0.1.0", runtime: "onnxruntime-node 1.30.0", provider: "cpu", device: "test", durationMs: 12.5, computedAt: "2026-12-01T00:00:00.000Z" });
   });
 
+  it("answers DAS+ as stored, recomputes it from stored features by the space's rule, and gives null outside its protocol", async () => {
+    // `das score --proxies das_plus` at the rule's protocol (batch 128): dasPlus and the synflow NB201's rule weighs.
+    const cli = das(["score", "--space", "nb201", "--arch", A, "--proxies", "das_plus", "--json", "--quiet"]);
+    expect(cli.status, cli.stderr).toBe(0);
+    const rec = cli.json()[0];
+    expect(rec.dasPlus.rule).toBe("rank-sum");
+    expect(typeof rec.proxies.synflow).toBe("number");
+    const loc = await locateScore("nb201", A, { dataset: "cifar10", batchSize: 128, seed: 1, fastTrainSteps: 0 });
+    const own = new MemoryScores();
+    const q = `{ score(input: { space: NB201, spec: "${A}" }) { wot dasPlus { value rule parameters } } }`;
+    const ask = async (record: StoredScore) => {
+      own.objects.set(loc.key, record);
+      const r = await run(q, context({ scores: own }));
+      expect(r.errors).toBeUndefined();
+      return r.data.score.dasPlus;
+    };
+    expect(await ask(rec)).toEqual(rec.dasPlus);
+    // A record without it (scored before DAS+, or by `das score` alone): computed from wot, D, params, synflow.
+    const { dasPlus: stored, ...bare } = rec;
+    const computed = await ask(bare);
+    expect(computed.value).toBeCloseTo(stored.value, 12);
+    expect(computed.parameters).toEqual(stored.parameters);
+    // NB201's rule weighs synflow: a record without it has no DAS+.
+    const { proxies: _p, ...noSynflow } = bare;
+    expect(await ask(noSynflow)).toBeNull();
+    // Batch 16 is not the rule's protocol.
+    const r16 = await run(`{ score(input: { space: NB201, spec: "${A}", protocol: { batchSize: 16 } }) { dasPlus { value } } }`, context({ scores }));
+    expect(r16.errors).toBeUndefined();
+    expect(r16.data.score.dasPlus).toBeNull();
+  });
+
   it("looks many specs up in one batched read, same order, null for misses, and never computes", async () => {
     const before = scores.calls.length;
     const r = await run(`query($s: [String!]!) { scores(input: { space: NB201, specs: $s, protocol: { batchSize: 16 } }) { wot } other: score(input: { space: NB201, spec: "${B}", protocol: { batchSize: 16 } }) { wot } }`, context({ scores }), { s: [MISS, A, MISS] });

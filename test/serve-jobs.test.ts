@@ -160,6 +160,33 @@ describe("das serve jobs", () => {
     expect(bad.json.error.details).toMatchObject({ index: 0, field: "items.adapt" });
   });
 
+  it("adds DAS+ where its rule applies (batch 128), as das score --proxies das_plus computes it, and not elsewhere", async () => {
+    const items = [{ space: "nb201", spec: NB201[0] }, { space: "darts", spec: DARTS }];
+    const posted = await signedFetch(svc.url, "POST", "/v1/jobs", { batchId: "das-plus-1", items, dataset: "cifar10", protocol: { batchSize: 128, seed: 1, fastTrainSteps: 0 } });
+    expect(posted.status).toBe(202);
+    await waitFor("das-plus-1", async () => (await signedFetch(svc.url, "GET", "/v1/jobs/das-plus-1")).json.status === "finished", 240_000, 250);
+    const served = await Promise.all(items.map(async (_, i) => getJson((await getJson(`batches/das-plus-1/items/${i}.json`)).key)));
+    const cli = (space: string, spec: string) => {
+      const r = spawnSync(process.execPath, [CLI, "score", "--space", space, "--arch", spec, "--proxies", "das_plus", "--json", "--quiet"], { encoding: "utf8", env: { ...process.env, DAS_CACHE_DIR: cacheDir }, timeout: 300_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const [nb201, darts] = [cli("nb201", NB201[0]), cli("darts", DARTS)];
+    // NB201's rule weighs synflow, DARTS's only the activation metrics.
+    // (Within float32 rounding: the service runs one intra-op thread per item, the CLI two.)
+    expect(Object.keys(served[0].proxies)).toEqual(["synflow"]);
+    expect(served[0].proxies.synflow / nb201.proxies.synflow).toBeCloseTo(1, 5);
+    expect(served[1].proxies).toBeUndefined();
+    for (const [k, want] of [nb201, darts].entries()) {
+      for (const f of EXACT) expect(served[k][f], f).toBe(want[f]);
+      const { value, ...rule } = served[k].dasPlus;
+      expect(rule).toEqual({ rule: want.dasPlus.rule, parameters: want.dasPlus.parameters });
+      expect(value).toBeCloseTo(want.dasPlus.value, 6);
+    }
+    // The first test's batch-16 records are outside DAS+'s calibration: none.
+    expect((await getJson((await getJson("batches/mixed-1/items/0.json")).key)).dasPlus).toBeUndefined();
+  });
+
   it("treats a re-posted batch as the same job and recomputes nothing; a different job under that id conflicts", async () => {
     const before = ((await (await fetch(`${svc.url}/healthz`)).json())).computed;
     const body = { batchId: "again-1", items: [{ space: "nb201", spec: NB201[0] }], dataset: "cifar10", protocol: PROTOCOL };

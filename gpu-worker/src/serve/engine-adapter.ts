@@ -9,7 +9,9 @@ import { createRequire } from "node:module";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
 import {
+  DAS_PLUS,
   DasError,
+  dasPlusUnavailable,
   DATASETS,
   ENGINE_VERSION,
   errorClass,
@@ -216,12 +218,18 @@ export class EngineScorer implements ItemScorer {
     };
   }
 
-  /** One ScoringSession per space and protocol, opened as `das score` opens its own. */
+  /**
+   * One ScoringSession per space and protocol, opened as `das score` opens its own; with DAS+
+   * wherever the protocol is the one its rule was calibrated at (`das score --proxies das_plus`),
+   * so cached records carry it and the features it weighs (synflow on NB201: one image, a small
+   * share of a batch-128 score).
+   */
   private session(space: string, protocol: ScoringProtocol): Promise<ScoringSession> {
     const id = JSON.stringify([space, protocol]);
     let s = this.sessions.get(id);
     if (!s) {
-      s = ScoringSession.create({ space, protocol, tap: "auto", provider: this.o.provider, threads: this.threads, workers: 1, dataDir: resolveDataDir(), quiet: true, device: this.info.device });
+      const proxies = dasPlusUnavailable(space, protocol) ? [] : [DAS_PLUS];
+      s = ScoringSession.create({ space, protocol, tap: "auto", provider: this.o.provider, threads: this.threads, workers: 1, dataDir: resolveDataDir(), quiet: true, device: this.info.device, proxies });
       s.catch(() => this.sessions.delete(id));
       this.sessions.set(id, s);
     }

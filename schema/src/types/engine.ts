@@ -29,6 +29,7 @@ const PROXIES: readonly ProxyShape[] = [
   { name: "distinguishing", description: "D: log-determinant part of the activation-pattern kernel (distinguishing ability)" },
   { name: "wot", description: "NASWOT: log det of the Hamming-agreement kernel, = D + N log N_A" },
   { name: "das", description: "DAS: D + alpha N log N_A under the rule in force (Score.das(rule:) for another)" },
+  { name: "dasPlus", description: "DAS+: weighted rank CDFs of WOT, log N_A, D, params and synflow, fitted per space (Score.dasPlus; its protocol only: batch 128, CIFAR-10, at initialisation)" },
 ];
 
 const Proxy = builder.objectRef<ProxyShape>("Proxy").implement({

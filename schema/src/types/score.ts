@@ -2,6 +2,7 @@ import { applyDasRule, defaultDasRule, type DasRule } from "@das/core";
 import { z } from "zod";
 import { builder } from "../builder.js";
 import type { LocatedScore, StoredScore } from "../context.js";
+import { DasPlusValue, dasPlusOf } from "./das-plus.js";
 import { Dataset, datasetValue, SearchSpace, spaceValue } from "./enums.js";
 import { Protocol, type ProtocolShape } from "./protocol.js";
 
@@ -122,6 +123,13 @@ export const Score = builder.objectRef<LocatedScore>("Score").implement({
       type: DasValue,
       args: { rule: t.arg({ type: DasRuleInput, required: false, description: "Default: the rule in force for the space and protocol (Query.engine.rules)." }) },
       resolve: (s, args) => dasOf(s, args.rule ? { kind: "linear", alpha: args.rule.alpha } : ruleInForce(s)),
+    }),
+    dasPlus: t.field({
+      type: DasPlusValue,
+      nullable: true,
+      description:
+        "DAS+ under the space's rule (Query.engine), as stored with the score or computed from its stored features. null where no rule applies (DAS+ is calibrated at batch 128 on CIFAR-10, at initialisation, without size overrides; ONNX models have none) or the record lacks synflow, which NB201's rule weighs.",
+      resolve: (s) => dasPlusOf(s),
     }),
     singular: t.boolean({ resolve: (s) => s.record.singular === true }),
     params: t.float({ resolve: (s) => num(s.record, "params") ?? 0 }),

@@ -1,0 +1,47 @@
+import { dasPlusProxies, dasPlusUnavailable, dasPlusValue, defaultDasPlusRule } from "@das/core";
+import { builder } from "../builder.js";
+import type { LocatedScore } from "../context.js";
+
+interface DasPlusShape {
+  readonly value: number;
+  readonly rule: string;
+  readonly parameters: unknown;
+}
+
+export const DasPlusValue = builder.objectRef<DasPlusShape>("DasPlusValue").implement({
+  description: "DAS+ (docs/proxies.md): a weighted sum of rank CDFs over WOT, log N_A, D, params and synflow, fitted per space on the dev data.",
+  fields: (t) => ({
+    value: t.exposeFloat("value", { description: "In [0, 1]; higher ranks better." }),
+    rule: t.exposeString("rule", { description: "rank-sum: sum_f w_f F_f(x_f), F_f the empirical CDF of feature f at the calibration." }),
+    parameters: t.expose("parameters", { type: "JSON", description: "The weights and where the rule was calibrated." }),
+  }),
+});
+
+const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+/** JSON stores a singular kernel's -Infinity (wot, D) and an overflowed synflow's +Infinity as null. */
+const stored = (v: unknown, ifNull: number): number | undefined => (v === null ? ifNull : num(v));
+
+/**
+ * DAS+ of a cached score: as stored with it (`das serve` computes it wherever a rule applies), or
+ * from the stored features by the space's rule for records scored without it. Null where no rule
+ * applies (any protocol other than the calibration's) or the record lacks a feature the rule weighs
+ * (an NB201 record scored without synflow).
+ */
+export function dasPlusOf(s: LocatedScore): DasPlusShape | null {
+  const r = s.record;
+  const kept = r.dasPlus as Partial<DasPlusShape> | undefined;
+  if (kept && typeof kept.value === "number" && typeof kept.rule === "string") return { value: kept.value, rule: kept.rule, parameters: kept.parameters ?? null };
+  if (dasPlusUnavailable(s.location.space, s.location.protocol)) return null;
+  const rule = defaultDasPlusRule(s.location.space, s.location.protocol);
+  const proxies = (r.proxies ?? {}) as Record<string, unknown>;
+  if (dasPlusProxies(rule).some((p) => stored(proxies[p], Infinity) === undefined)) return null;
+  const features = {
+    wot: stored(r.wot, -Infinity),
+    logActivationUnits: num(r.logActivationUnits),
+    distinguishing: stored(r.distinguishing, -Infinity),
+    params: num(r.params),
+    synflow: stored(proxies.synflow, Infinity),
+  };
+  if ([features.wot, features.logActivationUnits, features.distinguishing, features.params].includes(undefined)) return null;
+  return dasPlusValue(rule, features);
+}
