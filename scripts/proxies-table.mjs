@@ -23,8 +23,9 @@ const arg = (name, dflt) => {
 const dir = resolve(arg("scores-dir", join(ROOT, ".data/proxies-table")));
 mkdirSync(dir, { recursive: true });
 const GRADIENT = ["grad_norm", "snip", "jacov", "zico"];
-// Rows scored at batch 32 for the gradient proxies (they cost 10-30x WOT here): the first N of each CSV.
-const B32_ROWS = { nb201: Number(arg("nb201-rows", "400")), nb101: Number(arg("nb101-rows", "100")), darts: Number(arg("darts-rows", "100")) };
+// Rows scored at batch 32 for the gradient proxies (they cost 10-30x WOT here): every row, or the
+// first N of each CSV with --nb201-rows N (--nb101-rows, --darts-rows) for a quicker table.
+const B32_ROWS = { nb201: Number(arg("nb201-rows", "Infinity")), nb101: Number(arg("nb101-rows", "Infinity")), darts: Number(arg("darts-rows", "Infinity")) };
 const SPACES = [
   { space: "nb201", csv: "nb201/accuracy-dev.csv", targets: ["cifar10_test_acc", "cifar100_test_acc", "imagenet16_120_test_acc"] },
   { space: "nb101", csv: "nb101/accuracy-dev.csv", targets: ["cifar10_val_acc"] },
@@ -47,7 +48,7 @@ for (const s of SPACES) {
   // Scoring (or reusing) both runs; eval keeps the CSV's row order and saves each row's targets.
   const runs = [
     ["128", "das_plus", []],
-    ["32", ["synflow", ...GRADIENT].join(","), ["--limit", String(B32_ROWS[s.space])]],
+    ["32", ["synflow", ...GRADIENT].join(","), Number.isFinite(B32_ROWS[s.space]) ? ["--limit", String(B32_ROWS[s.space])] : []],
   ];
   for (const [b, proxies, limit] of runs) {
     const reuse = existsSync(file(b)) ? ["--scores-in", file(b)] : [];
@@ -86,7 +87,9 @@ for (const s of SPACES) {
     const rowsOf = (parity, limit) => acc.map((_, i) => i).filter((i) => i % 2 === parity && i < limit);
     const plusFit = [0, 1].map((p) => calibrateDasPlus(rowsOf(p, Infinity).map((i) => features[i]), rowsOf(p, Infinity).map((i) => acc[i]), where, DAS_PLUS_FEATURES).rule);
     const heldOut = (limit, valueAt) => [0, 1].map((p) => { const test = rowsOf(1 - p, limit); return kendallTauB(test.map((i) => valueAt(i, p)), test.map((i) => acc[i])); });
-    for (const [label, limit, singles] of [["all", Infinity, full], [`first ${k}`, k, [...full, ...partial]]]) {
+    // With the batch-32 proxies on every row, one check over all rows with every proxy.
+    const checks = k >= acc.length ? [["all", Infinity, [...full, ...partial]]] : [["all", Infinity, full], [`first ${k}`, k, [...full, ...partial]]];
+    for (const [label, limit, singles] of checks) {
       const plus = heldOut(limit, (i, p) => applyDasPlusRule(plusFit[p], features[i]));
       const ranked = singles.map(([name, , v]) => ({ name, folds: heldOut(limit, (i) => v[i]) })).sort((a, b) => mean2(b.folds) - mean2(a.folds));
       oof.push({ where: `${s.space} ${target}`, rows: label === "all" ? acc.length : k, das: label === "all" ? dasFolds.map((f) => f.heldOutDas) : undefined, plus, best: ranked[0], second: ranked[1] });
