@@ -87,4 +87,4 @@ row("das serve, concurrency 1", await throughService(list, 1), 1);
 row("das serve, concurrency 2", await throughService(list, 2), 2);
 row("das score --archs, --workers 1", throughCli(list, 1), 1);
 row("das score --archs, --workers 2", throughCli(list, 2), 2);
-console.log("outside the runtime: 1 - (onnxruntime session creation + run time, summed over items) / (wall x parallel items); it includes graph building, the kernel, S3 and HTTP.");
+console.log(`outside the runtime: 1 - (onnxruntime session creation + run time of the activation score, summed over items) / (wall x parallel items); it includes graph building, the kernel, S3 and HTTP${dasPlusFlags.length ? ", and synflow's whole pass (graph, session, run) on both paths" : ""}.`);

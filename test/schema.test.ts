@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execute, parse, subscribe, type ExecutionResult } from "graphql";
 import { beforeAll, describe, expect, it } from "vitest";
-import { defaultDasRule, locateScore } from "../core/dist/index.js";
+import { DAS_PLUS_RULES, dasPlusValue, defaultDasPlusRule, defaultDasRule, locateScore } from "../core/dist/index.js";
 import { maskError, printedSchema, QUERY_LIMITS, schema, type BatchService, type NewBatch, type SchemaContext, type StoredScore } from "../schema/dist/index.js";
 import { das, ROOT } from "./helpers/cli.js";
 
@@ -17,6 +17,7 @@ import { das, ROOT } from "./helpers/cli.js";
 const A = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
 const B = "|skip_connect~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|skip_connect~1|avg_pool_3x3~2|";
 const MISS = "|avg_pool_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|";
+const NB101_CELL = '{"adjacency": [[0,1,1],[0,0,1],[0,0,0]], "ops": ["input","conv3x3-bn-relu","output"]}';
 
 class MemoryScores {
   readonly objects = new Map<string, StoredScore>();
@@ -72,13 +73,17 @@ describe("the GraphQL schema", () => {
   });
 
   it("reports the engine: version, spaces and the DAS rule in force per space and setting", async () => {
-    const r = await run("{ engine { version spaces rules { space setting rule parameters } limits { batchSpecs modelBytes } } }", context({ scores }));
+    const r = await run("{ engine { version spaces rules { space setting rule parameters } dasPlusRules { space rule weights calibration } limits { batchSpecs modelBytes } } }", context({ scores }));
     expect(r.errors).toBeUndefined();
     expect(r.data.engine.version).toBe("0.1.0");
     expect(r.data.engine.spaces).toEqual(["NB201", "NB101", "DARTS", "ONNX"]);
     const darts = r.data.engine.rules.find((x: any) => x.space === "DARTS" && x.setting === "INIT");
     expect(darts).toEqual({ space: "DARTS", setting: "INIT", rule: "linear", parameters: { alpha: (defaultDasRule("darts") as { alpha: number }).alpha } });
     expect(r.data.engine.limits).toEqual({ batchSpecs: 1000, modelBytes: 64 * 1024 * 1024 });
+    // DAS+: one rule per calibrated space (none for ONNX models), with where it was fitted.
+    expect(r.data.engine.dasPlusRules.map((x: any) => x.space)).toEqual(["NB201", "NB101", "DARTS"]);
+    expect(r.data.engine.dasPlusRules[0]).toEqual({ space: "NB201", rule: "rank-sum", weights: DAS_PLUS_RULES.nb201.weights, calibration: DAS_PLUS_RULES.nb201.calibration });
+    expect(r.data.engine.dasPlusRules[0].calibration).toMatchObject({ dataset: "cifar10", batchSize: 128 });
   });
 
   it("answers a cached score with the stored metrics, and DAS under any rule from the atomic metrics", async () => {
@@ -103,35 +108,47 @@ describe("the GraphQL schema", () => {
     expect(s.provenance).toEqual({ engineVersion: "0.1.0", runtime: "onnxruntime-node 1.30.0", provider: "cpu", device: "test", durationMs: 12.5, computedAt: "2026-12-01T00:00:00.000Z" });
   });
 
-  it("answers DAS+ as stored, recomputes it from stored features by the space's rule, and gives null outside its protocol", async () => {
+  it("computes DAS+ from the stored features by the rule in force (singular and overflowed values included), null outside its protocol", async () => {
     // `das score --proxies das_plus` at the rule's protocol (batch 128): dasPlus and the synflow NB201's rule weighs.
     const cli = das(["score", "--space", "nb201", "--arch", A, "--proxies", "das_plus", "--json", "--quiet"]);
     expect(cli.status, cli.stderr).toBe(0);
     const rec = cli.json()[0];
     expect(rec.dasPlus.rule).toBe("rank-sum");
     expect(typeof rec.proxies.synflow).toBe("number");
-    const loc = await locateScore("nb201", A, { dataset: "cifar10", batchSize: 128, seed: 1, fastTrainSteps: 0 });
+    const at = (space: string, spec: string, protocol: Record<string, number>) => locateScore(space, spec, { dataset: "cifar10", seed: 1, fastTrainSteps: 0, ...protocol });
+    const loc = await at("nb201", A, { batchSize: 128 });
+    const rule = defaultDasPlusRule("nb201", loc.protocol);
     const own = new MemoryScores();
-    const q = `{ score(input: { space: NB201, spec: "${A}" }) { wot dasPlus { value rule parameters } } }`;
-    const ask = async (record: StoredScore) => {
-      own.objects.set(loc.key, record);
-      const r = await run(q, context({ scores: own }));
+    const ask = async (record: StoredScore, key = loc.key, input = `space: NB201, spec: "${A}"`) => {
+      own.objects.set(key, record);
+      const r = await run(`{ score(input: { ${input} }) { dasPlus { value rule parameters } } }`, context({ scores: own }));
       expect(r.errors).toBeUndefined();
       return r.data.score.dasPlus;
     };
     expect(await ask(rec)).toEqual(rec.dasPlus);
-    // A record without it (scored before DAS+, or by `das score` alone): computed from wot, D, params, synflow.
-    const { dasPlus: stored, ...bare } = rec;
-    const computed = await ask(bare);
-    expect(computed.value).toBeCloseTo(stored.value, 12);
-    expect(computed.parameters).toEqual(stored.parameters);
-    // NB201's rule weighs synflow: a record without it has no DAS+.
-    const { proxies: _p, ...noSynflow } = bare;
+    // The stored value is not read: a record carrying another (an older rule's) gets today's.
+    expect((await ask({ ...rec, dasPlus: { ...rec.dasPlus, value: 0.123 } })).value).toBeCloseTo(rec.dasPlus.value, 12);
+    // JSON's nulls: a singular kernel's wot and D (-Infinity) and an overflowed synflow (+Infinity).
+    const singular = await ask({ ...rec, wot: null, distinguishing: null, singular: true, proxies: { synflow: null } });
+    const byHand = dasPlusValue(rule, { wot: -Infinity, logActivationUnits: rec.logActivationUnits, distinguishing: -Infinity, params: rec.params, synflow: Infinity });
+    expect(singular).toEqual(byHand);
+    expect(singular.value).not.toBeCloseTo(rec.dasPlus.value, 3);
+    // NB201's rule weighs synflow: a record without it has none.
+    const { proxies: _p, dasPlus: _d, ...noSynflow } = rec;
     expect(await ask(noSynflow)).toBeNull();
-    // Batch 16 is not the rule's protocol.
-    const r16 = await run(`{ score(input: { space: NB201, spec: "${A}", protocol: { batchSize: 16 } }) { dasPlus { value } } }`, context({ scores }));
-    expect(r16.errors).toBeUndefined();
-    expect(r16.data.score.dasPlus).toBeNull();
+    // The same features at batch 16 or after fast training: not the rule's protocol.
+    const b16 = await at("nb201", A, { batchSize: 16 });
+    expect(await ask(rec, b16.key, `space: NB201, spec: "${A}", protocol: { batchSize: 16 }`)).toBeNull();
+    const trained = await at("nb201", A, { batchSize: 128, fastTrainSteps: 10 });
+    expect(await ask(rec, trained.key, `space: NB201, spec: "${A}", protocol: { fastTrainSteps: 10 }`)).toBeNull();
+    // NB101's rule is params alone: any record at its protocol has DAS+, the params CDF by hand.
+    const nb101 = await at("nb101", NB101_CELL, { batchSize: 128 });
+    const ref = DAS_PLUS_RULES.nb101.reference.params!;
+    const params = ref[50];
+    const cdf = ref.filter((q) => q < params).length, ties = ref.filter((q) => q === params).length;
+    const v = (await ask({ params, wot: 1, logActivationUnits: 1, distinguishing: 1 }, nb101.key, `space: NB101, spec: ${JSON.stringify(NB101_CELL)}`)).value;
+    // A value equal to a run of quantiles sits at the run's midpoint: (below + (ties - 1) / 2) / 100.
+    expect(v).toBeCloseTo((cdf + (ties - 1) / 2) / (ref.length - 1), 12);
   });
 
   it("looks many specs up in one batched read, same order, null for misses, and never computes", async () => {

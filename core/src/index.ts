@@ -15,6 +15,7 @@ export * from "./scoring/das-defaults.js";
 export * from "./scoring/calibrate.js";
 export * from "./scoring/das-plus.js";
 export * from "./scoring/das-plus-defaults.js";
+export { DAS_PLUS_RULES } from "./scoring/das-plus-rules.js";
 export * from "./stats/correlation.js";
 export * from "./stats/percentile.js";
 export * from "./data/cifar10.js";

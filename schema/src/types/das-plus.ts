@@ -22,16 +22,15 @@ const num = (v: unknown): number | undefined => (typeof v === "number" ? v : und
 const stored = (v: unknown, ifNull: number): number | undefined => (v === null ? ifNull : num(v));
 
 /**
- * DAS+ of a cached score: as stored with it (`das serve` computes it wherever a rule applies), or
- * from the stored features by the space's rule for records scored without it. Null where no rule
- * applies (any protocol other than the calibration's) or the record lacks a feature the rule weighs
- * (an NB201 record scored without synflow).
+ * DAS+ of a cached score, computed from its stored features by the space's rule in force (as
+ * Score.das is), so every score in a listing is under one rule even if the rule is refitted; the
+ * `dasPlus` a record may carry (`das serve` writes it) is not read. Null where no rule applies (any
+ * protocol other than the calibration's, ONNX models) or the record lacks a feature the rule
+ * weighs (an NB201 record scored without synflow).
  */
 export function dasPlusOf(s: LocatedScore): DasPlusShape | null {
-  const r = s.record;
-  const kept = r.dasPlus as Partial<DasPlusShape> | undefined;
-  if (kept && typeof kept.value === "number" && typeof kept.rule === "string") return { value: kept.value, rule: kept.rule, parameters: kept.parameters ?? null };
   if (dasPlusUnavailable(s.location.space, s.location.protocol)) return null;
+  const r = s.record;
   const rule = defaultDasPlusRule(s.location.space, s.location.protocol);
   const proxies = (r.proxies ?? {}) as Record<string, unknown>;
   if (dasPlusProxies(rule).some((p) => stored(proxies[p], Infinity) === undefined)) return null;

@@ -1,4 +1,4 @@
-import { defaultDasRule, ENGINE_VERSION } from "@das/core";
+import { DAS_PLUS_RULES, defaultDasRule, ENGINE_VERSION } from "@das/core";
 import { builder } from "../builder.js";
 import { API_LIMITS } from "../locate.js";
 import { RuleSetting, SearchSpace, SPACE_NAMES, type SpaceValue } from "./enums.js";
@@ -20,6 +20,23 @@ const DasRuleInForce = builder.objectRef<RuleShape>("DasRuleInForce").implement(
   }),
 });
 
+interface DasPlusRuleShape {
+  readonly space: SpaceValue;
+  readonly rule: string;
+  readonly weights: unknown;
+  readonly calibration: unknown;
+}
+
+const DasPlusRuleInForce = builder.objectRef<DasPlusRuleShape>("DasPlusRuleInForce").implement({
+  description: "The DAS+ rule `Score.dasPlus` uses for a space (docs/proxies.md), and the protocol and dev target it was fitted at: it applies at that protocol only.",
+  fields: (t) => ({
+    space: t.field({ type: SearchSpace, resolve: (r) => r.space }),
+    rule: t.exposeString("rule", { description: "rank-sum: sum_f w_f F_f(x_f), F_f the empirical CDF of feature f at the calibration." }),
+    weights: t.expose("weights", { type: "JSON", description: "Per feature (wot, logActivationUnits, distinguishing, params, synflow); they sum to 1." }),
+    calibration: t.expose("calibration", { type: "JSON", description: "{space, dataset, batchSize, target, n}." }),
+  }),
+});
+
 interface ProxyShape {
   readonly name: string;
   readonly description: string;
@@ -29,7 +46,7 @@ const PROXIES: readonly ProxyShape[] = [
   { name: "distinguishing", description: "D: log-determinant part of the activation-pattern kernel (distinguishing ability)" },
   { name: "wot", description: "NASWOT: log det of the Hamming-agreement kernel, = D + N log N_A" },
   { name: "das", description: "DAS: D + alpha N log N_A under the rule in force (Score.das(rule:) for another)" },
-  { name: "dasPlus", description: "DAS+: weighted rank CDFs of WOT, log N_A, D, params and synflow, fitted per space (Score.dasPlus; its protocol only: batch 128, CIFAR-10, at initialisation)" },
+  { name: "dasPlus", description: "DAS+: weighted rank CDFs of WOT, log N_A, D, params and synflow, fitted per space (Score.dasPlus; its protocol only: batch 128, CIFAR-10, at initialisation, no size overrides)" },
 ];
 
 const Proxy = builder.objectRef<ProxyShape>("Proxy").implement({
@@ -62,6 +79,14 @@ const Engine = builder.objectRef<{ version: string }>("Engine").implement({
             return { space, setting, rule: kind, parameters };
           }),
         ),
+    }),
+    dasPlusRules: t.field({
+      type: [DasPlusRuleInForce],
+      resolve: () =>
+        (Object.keys(SPACE_NAMES) as SpaceValue[]).flatMap((space) => {
+          const rule = Object.hasOwn(DAS_PLUS_RULES, SPACE_NAMES[space]) ? DAS_PLUS_RULES[SPACE_NAMES[space]] : undefined;
+          return rule ? [{ space, rule: rule.kind, weights: rule.weights, calibration: rule.calibration }] : [];
+        }),
     }),
     limits: t.field({ type: Limits, resolve: () => API_LIMITS }),
   }),

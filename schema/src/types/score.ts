@@ -128,7 +128,7 @@ export const Score = builder.objectRef<LocatedScore>("Score").implement({
       type: DasPlusValue,
       nullable: true,
       description:
-        "DAS+ under the space's rule (Query.engine), as stored with the score or computed from its stored features. null where no rule applies (DAS+ is calibrated at batch 128 on CIFAR-10, at initialisation, without size overrides; ONNX models have none) or the record lacks synflow, which NB201's rule weighs.",
+        "DAS+ under the space's rule in force (Query.engine.dasPlusRules), computed from the stored features. null where no rule applies (DAS+ is calibrated at batch 128 on CIFAR-10, at initialisation, without size overrides; ONNX models have none) or the record lacks synflow, which NB201's rule weighs (NB201 records cached before das serve computed DAS+).",
       resolve: (s) => dasPlusOf(s),
     }),
     singular: t.boolean({ resolve: (s) => s.record.singular === true }),
