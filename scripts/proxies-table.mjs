@@ -47,7 +47,7 @@ for (const s of SPACES) {
   const file = (b) => join(dir, `${s.space}-b${b}.jsonl`);
   // Scoring (or reusing) both runs; eval keeps the CSV's row order and saves each row's targets.
   const runs = [
-    ["128", "das_plus", []],
+    ["128", "das_plus,synflow", []], // synflow on every row: a DAS+ feature in every space's fit
     ["32", ["synflow", ...GRADIENT].join(","), Number.isFinite(B32_ROWS[s.space]) ? ["--limit", String(B32_ROWS[s.space])] : []],
   ];
   for (const [b, proxies, limit] of runs) {
