@@ -1,12 +1,6 @@
-import { dasPlusProxies, dasPlusUnavailable, dasPlusValue, defaultDasPlusRule } from "@das/core";
+import { DAS_PLUS_RULES, dasPlusProxies, dasPlusUnavailable, dasPlusValue, type DasPlusValue as DasPlusShape } from "@das/core";
 import { builder } from "../builder.js";
 import type { LocatedScore } from "../context.js";
-
-interface DasPlusShape {
-  readonly value: number;
-  readonly rule: string;
-  readonly parameters: unknown;
-}
 
 export const DasPlusValue = builder.objectRef<DasPlusShape>("DasPlusValue").implement({
   description: "DAS+ (docs/proxies.md): a weighted sum of rank CDFs over WOT, log N_A, D, params and synflow, fitted per space on the dev data.",
@@ -31,7 +25,7 @@ const stored = (v: unknown, ifNull: number): number | undefined => (v === null ?
 export function dasPlusOf(s: LocatedScore): DasPlusShape | null {
   if (dasPlusUnavailable(s.location.space, s.location.protocol)) return null;
   const r = s.record;
-  const rule = defaultDasPlusRule(s.location.space, s.location.protocol);
+  const rule = DAS_PLUS_RULES[s.location.space];
   const proxies = (r.proxies ?? {}) as Record<string, unknown>;
   if (dasPlusProxies(rule).some((p) => stored(proxies[p], Infinity) === undefined)) return null;
   const features = {
